@@ -1,0 +1,1 @@
+"""HTTP adapters: one thin module per wire dialect over the shared core."""

@@ -1,0 +1,83 @@
+"""The ASGI application: every dialect's routes over one set of services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from cairn.api import errors
+from cairn.api.deps import Services
+from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
+from cairn.api.responses import FastJSONResponse
+from cairn.api.secoda import integrations as secoda_integrations
+from cairn.api.secoda import resources as secoda_resources
+from cairn.core.integrations import IntegrationService
+from cairn.core.keys import KeyResolver
+from cairn.core.resources import ResourceService
+from cairn.store import Store, database_url_from_env
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class Health(BaseModel):
+    status: str
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthcheck", response_model=Health, operation_id="healthcheck")
+def healthcheck() -> FastJSONResponse:
+    return FastJSONResponse({"status": "OK"})
+
+
+def build_services(store: Store) -> Services:
+    return Services(
+        store=store,
+        keys=KeyResolver(store),
+        resources=ResourceService(store),
+        integrations=IntegrationService(store),
+    )
+
+
+def create_app(
+    store: Store | None = None,
+    *,
+    migrate: bool = True,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    store = store or Store(database_url_from_env())
+    if migrate:
+        store.migrate()
+    services = build_services(store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title="Cairn",
+        version="0.1.0",
+        description="A self-hosted data catalog. Secoda-, Kontent.ai- and DataForce-compatible APIs.",
+        default_response_class=FastJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(health_router)
+    app.include_router(secoda_resources.router)
+    app.include_router(secoda_integrations.router)
+    limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
+    app.add_middleware(CanonicalPathMiddleware)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (each worker process opens its own store)."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""The Secoda-compatible dialect (seeds 000-002)."""

@@ -1,0 +1,161 @@
+"""A small, realistic catalog for first runs and demos."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cairn.core.integrations import IntegrationService
+from cairn.core.principal import Principal
+from cairn.core.resources import ResourceService
+from cairn.models.integrations import IntegrationCreate
+from cairn.models.resources import ResourceWrite
+from cairn.store import Store
+from cairn.store.schema import resource
+
+TABLES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
+    "analytics": {
+        "marts": [
+            (
+                "dim_customer",
+                "One row per customer, deduplicated across sources.",
+                "customer_id,email,country,created_at,lifetime_value",
+            ),
+            (
+                "fct_orders",
+                "Orders with their totals, one row per order.",
+                "order_id,customer_id,ordered_at,status,amount",
+            ),
+            (
+                "fct_payments",
+                "Payments captured by the payment provider.",
+                "payment_id,order_id,method,amount,paid_at",
+            ),
+        ],
+        "staging": [
+            ("stg_customers", "Customers as loaded from the CRM.", "id,email,first_name,last_name,country"),
+            ("stg_orders", "Orders as loaded from the shop database.", "id,user_id,order_date,status"),
+        ],
+    },
+    "raw": {
+        "shop": [
+            (
+                "orders",
+                "Raw orders table replicated from the shop.",
+                "id,user_id,order_date,status,_loaded_at",
+            ),
+            (
+                "customers",
+                "Raw customers table replicated from the CRM.",
+                "id,email,first_name,last_name,_loaded_at",
+            ),
+        ],
+    },
+}
+
+GLOSSARY = [
+    ("Customer", "A person or company with at least one completed order."),
+    ("Lifetime value", "Total revenue from a customer since their first order, net of refunds."),
+    ("Active customer", "A customer with an order in the last 90 days."),
+]
+
+
+def load_demo(store: Store, principal: Principal) -> dict[str, int]:
+    """Load the demo catalog once; a second call changes nothing."""
+    resources = ResourceService(store)
+    integrations = IntegrationService(store)
+    with store.write() as conn:
+        already = conn.execute(
+            select(resource.c.id).where(
+                resource.c.workspace_id == principal.workspace_id,
+                resource.c.databuilder_id == "demo.warehouse",
+            )
+        ).first()
+        if already is not None:
+            return {"resources": 0}
+        created = 0
+
+        def add(**fields: object) -> str:
+            nonlocal created
+            created += 1
+            row = resources.create_in(conn, principal, ResourceWrite.model_validate(fields))
+            return str(row["id"])
+
+        warehouse = integrations.create_in(
+            conn, principal, IntegrationCreate(name="Warehouse", type="postgres", credentials={})
+        )
+        bi = integrations.create_in(
+            conn, principal, IntegrationCreate(name="BI", type="metabase", credentials={})
+        )
+        finance = add(
+            entity_type="collection", title="Finance", description="Revenue and payments", published=True
+        )
+        marketing = add(
+            entity_type="collection", title="Marketing", description="Customers and campaigns", published=True
+        )
+        usage = 1000
+        for db_name, schemas in TABLES.items():
+            db = add(
+                entity_type="database",
+                title=db_name,
+                integration=warehouse["id"],
+                published=True,
+                databuilder_id="demo.warehouse" if db_name == "analytics" else f"demo.{db_name}",
+            )
+            for schema_name, tables in schemas.items():
+                schema = add(entity_type="schema", title=schema_name, parent=db, published=True)
+                for table_name, description, columns in tables:
+                    collections = []
+                    if "customer" in table_name:
+                        collections.append(marketing)
+                    if "order" in table_name or "payment" in table_name:
+                        collections.append(finance)
+                    usage -= 37
+                    table = add(
+                        entity_type="table",
+                        native_type="table",
+                        title=table_name,
+                        parent=schema,
+                        description=description,
+                        published=True,
+                        verified=schema_name == "marts",
+                        collections=collections,
+                        external_usage=usage,
+                        row_count=usage * 113,
+                    )
+                    for position, column in enumerate(columns.split(",")):
+                        add(
+                            entity_type="column",
+                            native_type="column",
+                            title=column,
+                            parent=table,
+                            published=True,
+                            pii=column in ("email", "first_name", "last_name"),
+                            external_usage=position,
+                        )
+        group = add(entity_type="dashboard_group", title="Company KPIs", integration=bi["id"], published=True)
+        dashboard = add(
+            entity_type="dashboard",
+            title="Revenue overview",
+            parent=group,
+            published=True,
+            url="http://bi.local/dashboards/1",
+            collections=[finance],
+            external_usage=420,
+        )
+        for chart in ("Revenue by month", "Orders by status", "Top customers"):
+            add(entity_type="chart", title=chart, parent=dashboard, published=True)
+        for term, definition in GLOSSARY:
+            add(
+                entity_type="glossary",
+                title=term,
+                description=definition,
+                definition=definition,
+                published=True,
+            )
+        add(
+            entity_type="document",
+            title="How we model customers",
+            published=True,
+            definition="# Customers\n\nStaging deduplicates CRM rows; marts expose `dim_customer`.",
+        )
+    return {"resources": created}

@@ -1,0 +1,157 @@
+"""API keys: random tokens, stored as SHA-256 digests (only a short prefix is kept)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from cairn.core.errors import AuthenticationFailed, InvalidInput, NotFound
+from cairn.core.principal import ROLES, Principal
+from cairn.models.common import iso, utc_now
+from cairn.store import Store
+from cairn.store.schema import api_key, workspace
+
+TOKEN_PREFIX = "cairn_"
+_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: str
+    name: str
+    role: str
+    workspace_id: str
+    token: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_key(
+    store: Store,
+    *,
+    workspace_id: str,
+    name: str,
+    role: str = "admin",
+    expires_at: datetime | None = None,
+) -> CreatedKey:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    if not name.strip():
+        raise InvalidInput("name must not be empty", field="name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key_id = str(uuid.uuid4())
+    with store.write() as conn:
+        if conn.execute(select(workspace.c.id).where(workspace.c.id == workspace_id)).first() is None:
+            raise NotFound(f"workspace {workspace_id} does not exist", field="workspace")
+        conn.execute(
+            api_key.insert().values(
+                id=key_id,
+                workspace_id=workspace_id,
+                name=name,
+                role=role,
+                prefix=token[: len(TOKEN_PREFIX) + 6],
+                key_hash=_digest(token),
+                created_at=utc_now(),
+                expires_at=expires_at,
+            )
+        )
+    return CreatedKey(key_id, name, role, workspace_id, token)
+
+
+def list_keys(store: Store, *, workspace_id: str) -> list[dict[str, object]]:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(api_key).where(api_key.c.workspace_id == workspace_id).order_by(api_key.c.created_at)
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "prefix": r.prefix,
+            "created_at": iso(r.created_at),
+            "expires_at": iso(r.expires_at),
+            "revoked_at": iso(r.revoked_at),
+        }
+        for r in rows
+    ]
+
+
+def revoke_key(store: Store, *, workspace_id: str, key_id: str) -> None:
+    with store.write() as conn:
+        result = conn.execute(
+            update(api_key)
+            .where(
+                api_key.c.workspace_id == workspace_id, api_key.c.id == key_id, api_key.c.revoked_at.is_(None)
+            )
+            .values(revoked_at=utc_now())
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"key {key_id} does not exist or is already revoked")
+    KeyResolver.clear_all()
+
+
+class KeyResolver:
+    """Token -> principal, with a short cache so hot read paths skip a query."""
+
+    _instances: list[KeyResolver] = []
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+        KeyResolver._instances.append(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        for resolver in cls._instances:
+            with resolver._lock:
+                resolver._cache.clear()
+
+    def resolve(self, token: str) -> Principal:
+        digest = _digest(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(api_key, workspace.c.organization_id)
+                .join(workspace, workspace.c.id == api_key.c.workspace_id)
+                .where(api_key.c.key_hash == digest)
+            ).first()
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            raise AuthenticationFailed("Invalid API key.")
+        if row.revoked_at is not None:
+            raise AuthenticationFailed("This API key has been revoked.")
+        expires = row.expires_at
+        if expires is not None:
+            if expires.tzinfo is None:
+                from datetime import UTC
+
+                expires = expires.replace(tzinfo=UTC)
+            if expires <= utc_now():
+                raise AuthenticationFailed("This API key has expired.")
+        principal = Principal(
+            workspace_id=row.workspace_id,
+            organization_id=row.organization_id,
+            role=row.role,
+            key_id=row.id,
+            name=row.name,
+        )
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now + _CACHE_SECONDS, principal)
+        return principal

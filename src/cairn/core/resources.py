@@ -1,0 +1,516 @@
+"""Resource rules: hierarchy, derived fields, visibility, paging. Every dialect calls this."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, select
+
+from cairn.core import filters as flt
+from cairn.core.errors import InvalidInput, NotFound
+from cairn.core.hierarchy import (
+    CASCADE_DELETE,
+    INTEGRATION_REQUIRED,
+    camel_case,
+    canonical_type,
+    check_parent,
+    derive_search_metadata,
+    title_full,
+)
+from cairn.core.principal import Principal
+from cairn.models.common import utc_now
+from cairn.models.resources import LIST_FIELDS, BulkUpdateItem, ResourceWrite
+from cairn.store import Store
+from cairn.store import resources as repo
+from cairn.store.schema import integration, resource
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_BULK = 100
+RESULT_CAP = 10_000
+
+# Plain columns copied from a write body as they are.
+_DIRECT_FIELDS = (
+    "native_type",
+    "description",
+    "icon",
+    "url",
+    "pii",
+    "verified",
+    "published",
+    "forced_unstale_by_user",
+    "internal_usage",
+    "external_usage",
+    "row_count",
+    "byte_size",
+    "databuilder_id",
+    "external_updated_at",
+    "display_metadata",
+    "question_status",
+    "question_priority",
+    "question_answered_by",
+    "question_assigned_to",
+)
+
+
+@dataclass(frozen=True)
+class ParentInfo:
+    """What a child needs from its parent: type rules and inherited context."""
+
+    id: str
+    entity_type: str
+    title_full: str | None
+    search_metadata: dict[str, Any]
+    integration_id: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> ParentInfo:
+        return cls(row.id, row.entity_type, row.title_full, row.search_metadata or {}, row.integration_id)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    cap: int | None = None  # results reachable across all pages (None: unlimited)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    items: list[dict[str, Any]]
+    count: int
+    page: int
+    page_size: int
+    total_pages: int
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.total_pages else None
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+
+def check_page(request: PageRequest, count: int) -> int:
+    """Total pages for ``count`` results; a page past the end is a 404 (DRF's 'Invalid page.')."""
+    if request.page < 1:
+        raise InvalidInput("page must be 1 or more", field="page")
+    if not 1 <= request.page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    reachable = count if request.cap is None else min(count, request.cap)
+    total_pages = math.ceil(reachable / request.page_size)
+    if request.page > max(total_pages, 1):
+        raise NotFound("Invalid page.", field="page")
+    return total_pages
+
+
+class ResourceService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def visibility(self, principal: Principal, node: flt.Filter | None) -> ColumnElement[bool]:
+        """What a caller may see; the one place read paths get their base conditions."""
+        conditions: list[ColumnElement[bool]] = [resource.c.workspace_id == principal.workspace_id]
+        if not flt.mentions(node, "archived"):
+            conditions.append(resource.c.archived.is_(False))
+        if not flt.mentions(node, "stale"):
+            conditions.append(resource.c.stale.is_(False))
+        if not principal.sees_drafts:
+            conditions.append(resource.c.published.is_(True))
+        return and_(*conditions)
+
+    def get(
+        self, principal: Principal, resource_id: str, *, entity_type: str | None = None
+    ) -> dict[str, Any]:
+        with self.store.read() as conn:
+            row = self._visible_row(conn, principal, resource_id, entity_type)
+        return repo.to_entity(row, principal.permissions())
+
+    def _visible_row(
+        self, conn: Connection, principal: Principal, resource_id: str, entity_type: str | None
+    ) -> Row[Any]:
+        row = _valid_id(resource_id) and repo.get_row(conn, principal.workspace_id, resource_id)
+        if (
+            not row
+            or (entity_type is not None and row.entity_type != entity_type)
+            or (not principal.sees_drafts and not row.published)
+        ):
+            raise NotFound("Not found.")
+        return row
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filter_node: flt.Filter | None = None,
+        sort: Sequence[flt.SortKey] | None = None,
+        paging: PageRequest = PageRequest(),
+        team: str | None = None,
+    ) -> PageResult:
+        node = filter_node
+        if team:
+            node = flt.all_of(node, flt.Condition("exact", flt.FIELDS["teams"], team))
+        where = self.visibility(principal, node)
+        if node is not None:
+            where = and_(where, repo.compile_filter(node, principal.workspace_id))
+        keys = list(sort) if sort else flt.DEFAULT_SORT
+        with self.store.read() as conn:
+            total = repo.count(conn, where)
+            total_pages = check_page(paging, total)
+            offset = (paging.page - 1) * paging.page_size
+            limit = paging.page_size
+            if paging.cap is not None:
+                limit = max(0, min(limit, paging.cap - offset))
+            rows = repo.page(conn, where, keys, limit=limit, offset=offset) if limit else []
+        permissions = principal.permissions()
+        return PageResult(
+            items=[repo.to_entity(r, permissions) for r in rows],
+            count=total,
+            page=paging.page,
+            page_size=paging.page_size,
+            total_pages=total_pages,
+        )
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def create(
+        self,
+        principal: Principal,
+        body: ResourceWrite,
+        *,
+        entity_type: str | None = None,
+        resource_id: str | None = None,
+    ) -> dict[str, Any]:
+        principal.require_write()
+        with self.store.write() as conn:
+            row = self.create_in(conn, principal, body, entity_type=entity_type, resource_id=resource_id)
+            return repo.to_entity(row, principal.permissions())
+
+    def create_in(
+        self,
+        conn: Connection,
+        principal: Principal,
+        body: ResourceWrite,
+        *,
+        entity_type: str | None = None,
+        resource_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create inside an open write transaction (bulk paths share one transaction)."""
+        ws = principal.workspace_id
+        kind = self.requested_type(body, entity_type)
+        parent = None
+        if body.parent is not None:
+            row = _valid_id(body.parent) and repo.get_row(conn, ws, body.parent)
+            if not row:
+                raise InvalidInput(f"parent {body.parent} does not exist", field="parent")
+            parent = ParentInfo.of(row)
+        if body.integration is not None:
+            _require_integration(conn, ws, body.integration)
+        if resource_id is not None and repo.get_row(conn, ws, resource_id) is not None:
+            raise InvalidInput(f"a resource with id {resource_id} already exists", field="id")
+        self._check_collections(conn, ws, body.collections)
+        values = self.new_row(ws, body, kind, parent, resource_id=resource_id)
+        repo.insert_rows(conn, [values])
+        repo.bump_children(conn, ws, values["parent_id"], +1)
+        return values
+
+    @staticmethod
+    def requested_type(body: ResourceWrite, entity_type: str | None) -> str:
+        requested = entity_type or body.entity_type
+        if not requested:
+            raise InvalidInput("entity_type is required", field="entity_type")
+        return canonical_type(requested)
+
+    @staticmethod
+    def new_row(
+        workspace_id: str,
+        body: ResourceWrite,
+        kind: str,
+        parent: ParentInfo | None,
+        *,
+        resource_id: str | None = None,
+        timestamps: dict[str, datetime | None] | None = None,
+    ) -> dict[str, Any]:
+        """The stored row for a new resource, after the hierarchy rules hold."""
+        if not body.title:
+            raise InvalidInput("title is required", field="title")
+        check_parent(kind, parent.entity_type if parent else None)
+        integration_id = body.integration or (parent.integration_id if parent else None)
+        if integration_id is None and kind in INTEGRATION_REQUIRED:
+            raise InvalidInput(f"a {kind} must belong to an integration", field="integration")
+        now = utc_now()
+        stamps = timestamps or {}
+        values: dict[str, Any] = {
+            "workspace_id": workspace_id,
+            "id": resource_id or str(uuid.uuid4()),
+            "entity_type": kind,
+            "title": body.title,
+            "title_full": title_full(body.title, parent.title_full if parent else None),
+            "title_cased": camel_case(body.title),
+            "definition": body.definition,
+            "definition_version": 1,
+            "parent_id": parent.id if parent else None,
+            "integration_id": integration_id,
+            "children_count": 0,
+            "archived": bool(body.archived),
+            "archived_at": stamps.get("archived_at") or (now if body.archived else None),
+            "stale": bool(body.stale),
+            "stale_at": stamps.get("stale_at") or (now if body.stale else None),
+            "search_metadata": derive_search_metadata(
+                kind, body.title, parent.search_metadata if parent else None, body.search_metadata
+            ),
+            "multiplayer_last_modified_by": None,
+            "multiplayer_last_modified": stamps.get("multiplayer_last_modified"),
+            "created_at": stamps.get("created_at") or now,
+            "updated_at": stamps.get("updated_at") or now,
+        }
+        for name in _DIRECT_FIELDS:
+            values[name] = getattr(body, name)
+        for name in ("pii", "verified", "published", "forced_unstale_by_user"):
+            values[name] = bool(values[name])
+        for name in ("internal_usage", "external_usage"):
+            values[name] = values[name] or 0
+        values["display_metadata"] = values["display_metadata"] or {}
+        for name in LIST_FIELDS:
+            values[name] = list(dict.fromkeys(getattr(body, name) or []))
+        return values
+
+    def update(
+        self,
+        principal: Principal,
+        resource_id: str,
+        body: ResourceWrite,
+        *,
+        entity_type: str | None = None,
+        allow_type_change: bool = True,
+    ) -> dict[str, Any]:
+        principal.require_write()
+        with self.store.write() as conn:
+            row = self.update_in(
+                conn,
+                principal,
+                resource_id,
+                body,
+                entity_type=entity_type,
+                allow_type_change=allow_type_change,
+            )
+            fresh = repo.get_row(conn, principal.workspace_id, row.id)
+            assert fresh is not None
+            return repo.to_entity(fresh, principal.permissions())
+
+    def update_in(
+        self,
+        conn: Connection,
+        principal: Principal,
+        resource_id: str,
+        body: ResourceWrite,
+        *,
+        entity_type: str | None = None,
+        allow_type_change: bool = True,
+    ) -> Row[Any]:
+        ws = principal.workspace_id
+        row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
+        if not row or (entity_type is not None and row.entity_type != entity_type):
+            raise NotFound("Not found.")
+        sent = body.model_fields_set
+        now = utc_now()
+        values: dict[str, Any] = {}
+        for name in _DIRECT_FIELDS:
+            if name in sent:
+                value = getattr(body, name)
+                if value is None and not resource.c[name].nullable:
+                    raise InvalidInput(f"{name} cannot be null", field=name)
+                values[name] = value
+        for name in LIST_FIELDS:
+            if name in sent:
+                values[name] = list(dict.fromkeys(getattr(body, name) or []))
+        if "collections" in sent:
+            self._check_collections(conn, ws, body.collections)
+        if "definition" in sent and body.definition != row.definition:
+            values["definition"] = body.definition
+            values["definition_version"] = resource.c.definition_version + 1
+        for flag in ("archived", "stale"):
+            if flag in sent:
+                value = getattr(body, flag)
+                if value is None:
+                    raise InvalidInput(f"{flag} cannot be null", field=flag)
+                if value != getattr(row, flag):
+                    values[flag] = value
+                    values[f"{flag}_at"] = now if value else None
+        if "integration" in sent:
+            if body.integration is None:
+                if row.entity_type in INTEGRATION_REQUIRED:
+                    raise InvalidInput(
+                        f"a {row.entity_type} must belong to an integration", field="integration"
+                    )
+            else:
+                _require_integration(conn, ws, body.integration)
+            values["integration_id"] = body.integration
+
+        kind = row.entity_type
+        if allow_type_change and "entity_type" in sent and body.entity_type is not None:
+            kind = canonical_type(body.entity_type)
+            if kind != row.entity_type:
+                if row.children_count:
+                    raise InvalidInput(
+                        "cannot change the type of a resource that has children", field="entity_type"
+                    )
+                values["entity_type"] = kind
+
+        parent_row = None
+        parent_changed = "parent" in sent and body.parent != row.parent_id
+        if parent_changed and body.parent is not None:
+            parent_row = _valid_id(body.parent) and repo.get_row(conn, ws, body.parent)
+            if not parent_row:
+                raise InvalidInput(f"parent {body.parent} does not exist", field="parent")
+            if parent_row.id == row.id or any(
+                d.id == parent_row.id for d in repo.descendants(conn, ws, row.id)
+            ):
+                raise InvalidInput("a resource cannot be moved under itself", field="parent")
+        elif not parent_changed and row.parent_id is not None:
+            parent_row = repo.get_row(conn, ws, row.parent_id)
+        if parent_changed or kind != row.entity_type:
+            check_parent(kind, parent_row.entity_type if parent_row else None)
+
+        new_title = row.title
+        if "title" in sent:
+            if not body.title:
+                raise InvalidInput("title cannot be empty", field="title")
+            new_title = body.title
+        reshaped = (
+            parent_changed or new_title != row.title or kind != row.entity_type or "search_metadata" in sent
+        )
+        if reshaped:
+            parent_full = parent_row.title_full if parent_row else None
+            own_metadata = body.search_metadata if "search_metadata" in sent else row.search_metadata
+            values.update(
+                title=new_title,
+                title_cased=camel_case(new_title),
+                title_full=title_full(new_title, parent_full),
+                search_metadata=derive_search_metadata(
+                    kind, new_title, parent_row.search_metadata if parent_row else None, own_metadata
+                ),
+            )
+        if parent_changed:
+            values["parent_id"] = body.parent
+        if values:
+            values["updated_at"] = now
+            repo.update_row(conn, row.pk, ws, values)
+        if parent_changed:
+            repo.bump_children(conn, ws, row.parent_id, -1)
+            repo.bump_children(conn, ws, body.parent, +1)
+        if reshaped:
+            self._refresh_subtree(conn, ws, row.id, values["title_full"], values["search_metadata"])
+        return row
+
+    def bulk_update(self, principal: Principal, items: Sequence[BulkUpdateItem]) -> builtins.list[str]:
+        principal.require_write()
+        if len(items) > MAX_BULK:
+            raise InvalidInput(f"bulk_update takes at most {MAX_BULK} items, got {len(items)}", field="body")
+        updated: builtins.list[str] = []
+        with self.store.write() as conn:
+            for index, item in enumerate(items):
+                try:
+                    self.update_in(conn, principal, item.id, item.data)
+                except (InvalidInput, NotFound) as exc:
+                    field = f"[{index}].data.{exc.field}" if exc.field else f"[{index}].id"
+                    raise InvalidInput(f"item {index} ({item.id}): {exc.message}", field=field) from exc
+                updated.append(item.id)
+        return updated
+
+    def delete(self, principal: Principal, resource_id: str, *, entity_type: str | None = None) -> None:
+        principal.require_write()
+        with self.store.write() as conn:
+            self.delete_in(conn, principal, resource_id, entity_type=entity_type)
+
+    def delete_in(
+        self, conn: Connection, principal: Principal, resource_id: str, *, entity_type: str | None = None
+    ) -> None:
+        ws = principal.workspace_id
+        row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
+        if not row or (entity_type is not None and row.entity_type != entity_type):
+            raise NotFound("Not found.")
+        if row.entity_type in CASCADE_DELETE:
+            doomed = [row.pk, *(d.pk for d in repo.descendants(conn, ws, row.id))]
+        else:
+            doomed = [row.pk]
+            children = conn.execute(
+                select(resource.c.pk, resource.c.id, resource.c.title, resource.c.search_metadata).where(
+                    resource.c.workspace_id == ws, resource.c.parent_id == row.id
+                )
+            ).all()
+            for child in children:
+                metadata = dict((child.search_metadata or {}).items())
+                repo.update_row(
+                    conn,
+                    child.pk,
+                    ws,
+                    {"parent_id": None, "title_full": child.title, "search_metadata": metadata},
+                )
+                self._refresh_subtree(conn, ws, child.id, child.title, metadata)
+        if row.entity_type == "collection":
+            self.unlink_collection(conn, ws, row.id)
+        repo.delete_pks(conn, doomed)
+        repo.bump_children(conn, ws, row.parent_id, -1)
+
+    def unlink_collection(self, conn: Connection, workspace_id: str, collection_id: str) -> None:
+        """Deleting a collection never deletes its members; it drops them from the list."""
+        for pk in repo.member_pks(conn, workspace_id, "collections", collection_id):
+            current = conn.execute(select(resource.c.collections).where(resource.c.pk == pk)).scalar_one()
+            remaining = [c for c in current if c != collection_id]
+            repo.update_row(conn, pk, workspace_id, {"collections": remaining, "updated_at": utc_now()})
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _check_collections(self, conn: Connection, workspace_id: str, ids: builtins.list[str] | None) -> None:
+        if not ids:
+            return
+        found = repo.existing_ids(conn, workspace_id, ids, entity_type="collection")
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise InvalidInput(f"collection {missing[0]} does not exist", field="collections")
+
+    def _refresh_subtree(
+        self, conn: Connection, workspace_id: str, root_id: str, root_full: str, root_metadata: dict[str, Any]
+    ) -> None:
+        """Recompute ``title_full`` and ``search_metadata`` below a changed resource."""
+        known: dict[str, tuple[str, dict[str, Any]]] = {root_id: (root_full, root_metadata)}
+        for node in repo.descendants(conn, workspace_id, root_id):
+            parent_full, parent_metadata = known[node.parent_id]
+            full = title_full(node.title or "", parent_full)
+            metadata = derive_search_metadata(
+                node.entity_type, node.title or "", parent_metadata, node.search_metadata
+            )
+            known[node.id] = (full, metadata)
+            repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def _valid_id(value: str) -> bool:
+    """Malformed ids are simply not found (never a database error)."""
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return len(value) == 36
+
+
+def _require_integration(conn: Connection, workspace_id: str, integration_id: str) -> None:
+    exists = (
+        _valid_id(integration_id)
+        and conn.execute(
+            select(integration.c.pk).where(
+                integration.c.workspace_id == workspace_id, integration.c.id == integration_id
+            )
+        ).first()
+    )
+    if not exists:
+        raise InvalidInput(f"integration {integration_id} does not exist", field="integration")

@@ -1,0 +1,58 @@
+"""Building blocks shared by every wire model (server and SDK)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_TEXT = 1_000_000
+MAX_INT = 2**63 - 1
+
+
+def _check_storable(value: str) -> str:
+    # PostgreSQL rejects NUL bytes and lone surrogates cannot be encoded as UTF-8; both must
+    # be refused at the edge so that no backend ever sees them.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid UTF-8 text") from exc
+    return value
+
+
+def check_text(value: str) -> str:
+    """Validate a string from outside (query parameters, filter values, import lines)."""
+    return _check_storable(value)
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_check_storable)]
+ShortText = Annotated[str, Field(max_length=1000), AfterValidator(_check_storable)]
+Identifier = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_check_storable)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Timestamps on the wire: ISO-8601 UTC with a ``Z``."""
+    if value is None:
+        return None
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class InputModel(BaseModel):
+    """Request bodies: unknown keys are ignored (real clients send extra fields)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class ReadModel(BaseModel):
+    """Response bodies: tolerant of fields a newer server adds."""
+
+    model_config = ConfigDict(extra="allow")

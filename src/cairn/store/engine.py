@@ -1,0 +1,140 @@
+"""The storage handle: one interface over SQLite (embedded) and PostgreSQL (production).
+
+SQLite gets two engines. Reads use a pool of connections in WAL mode; writes go through a
+single connection that opens every transaction with ``BEGIN IMMEDIATE``, so concurrent
+writers queue in-process instead of failing with "database is locked" when a read lock
+cannot be upgraded. PostgreSQL uses one pooled engine; read-modify-write rules there rely on
+row locks (``FOR UPDATE``) and atomic ``UPDATE ... SET x = x + 1`` statements in the core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+DEFAULT_DATABASE_URL = "sqlite:///cairn.db"
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs people type (``postgresql://``, a bare file path) and pick drivers."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+    return url
+
+
+def database_url_from_env(explicit: str | None = None) -> str:
+    return normalize_url(explicit or os.environ.get("CAIRN_DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+class Store:
+    """Opens transactions. ``read()`` for queries, ``write()`` for anything that changes data."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        common: dict[str, Any] = {
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:"):
+                raise ValueError("Cairn needs a SQLite file (WAL mode); ':memory:' is not supported")
+            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            self._read_engine = create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                **common,
+            )
+            self._write_engine = create_engine(
+                self.url,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                **common,
+            )
+            _configure_sqlite(self._read_engine, begin="BEGIN")
+            _configure_sqlite(self._write_engine, begin="BEGIN IMMEDIATE")
+        elif self.dialect == "postgresql":
+            engine = create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                **common,
+            )
+            self._read_engine = engine
+            self._write_engine = engine
+        else:
+            raise ValueError(f"unsupported database '{self.dialect}': use sqlite or postgresql")
+
+    @property
+    def engine(self) -> Engine:
+        return self._write_engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._write_engine.connect() as conn, conn.begin():
+            yield conn
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision (alembic)."""
+        from cairn.store.migrate import upgrade
+
+        upgrade(self)
+
+    def dispose(self) -> None:
+        self._read_engine.dispose()
+        self._write_engine.dispose()
+
+
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is off; SQLAlchemy's "begin" event emits ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def single_connection_store(url: str) -> Store:
+    """A store for short-lived tools (CLI) that should not keep a pool open."""
+    store = Store(url, pool_size=1)
+    return store
+
+
+__all__ = ["DEFAULT_DATABASE_URL", "NullPool", "Store", "database_url_from_env", "normalize_url"]

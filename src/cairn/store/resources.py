@@ -1,0 +1,324 @@
+"""SQL for resources: filter compilation, paging, rows in and out, subtree walks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
+from cairn.models.common import iso
+from cairn.models.resources import LIST_FIELDS
+from cairn.store.schema import resource, resource_member
+
+R = resource.c
+M = resource_member.c
+
+
+def _column(spec: FieldSpec) -> ColumnElement[Any]:
+    if spec.kind == "meta":
+        extracted: ColumnElement[Any] = R.search_metadata[spec.column].as_string()
+        return extracted
+    if spec.name == "total_usage":
+        return R.internal_usage + R.external_usage
+    col: KeyedColumnElement[Any] = R[spec.column]
+    return col
+
+
+def compile_filter(node: Filter, workspace_id: str) -> ColumnElement[bool]:
+    """Two-valued SQL for a filter tree: NULLs never leak into NOT."""
+    if isinstance(node, Logical):
+        parts = [compile_filter(child, workspace_id) for child in node.operands]
+        if node.operator == "and":
+            return and_(true(), *parts)
+        if node.operator == "or":
+            return or_(false(), *parts)
+        return not_(and_(true(), *parts))
+    return _condition(node, workspace_id)
+
+
+def _membership(
+    workspace_id: str, field: str, value_clause: ColumnElement[bool] | None
+) -> ColumnElement[bool]:
+    sub = select(M.resource_pk).where(M.workspace_id == workspace_id, M.field == field)
+    if value_clause is not None:
+        sub = sub.where(value_clause)
+    return R.pk.in_(sub)
+
+
+def _condition(cond: Condition, workspace_id: str) -> ColumnElement[bool]:
+    spec = cond.field
+    op = cond.operator
+    if spec.kind == "list":
+        if op == "is_set":
+            member = _membership(workspace_id, spec.name, None)
+            return member if cond.value else not_(member)
+        if op == "in":
+            values = [v for v in cond.value if v is not None]
+            if not values:
+                return false()
+            return _membership(workspace_id, spec.name, M.value.in_(values))
+        if cond.value is None:
+            return false()
+        return _membership(workspace_id, spec.name, M.value == cond.value)
+
+    col = _column(spec)
+    if op == "is_set":
+        present: ColumnElement[bool] = col.is_not(None)
+        if spec.kind in ("text", "meta"):
+            present = and_(present, col != "")
+        return present if cond.value else not_(present)
+    if op == "contains":
+        matched: ColumnElement[bool] = col.icontains(cond.value, autoescape=True)
+        return and_(col.is_not(None), matched)
+    if op == "in":
+        values = [v for v in cond.value if v is not None]
+        parts: list[ColumnElement[bool]] = []
+        if values:
+            parts.append(and_(col.is_not(None), col.in_(values)) if spec.nullable else col.in_(values))
+        if any(v is None for v in cond.value) and spec.nullable:
+            parts.append(col.is_(None))
+        return or_(false(), *parts)
+    if cond.value is None:
+        return col.is_(None) if spec.nullable else false()
+    equal: ColumnElement[bool] = col == cond.value
+    return and_(col.is_not(None), equal) if spec.nullable else equal
+
+
+def order_by(keys: Sequence[SortKey], dialect: str) -> list[Any]:
+    clauses: list[Any] = []
+    for key in keys:
+        col = _column(key.field)
+        clause = col.desc() if key.descending else col.asc()
+        # NULLs are the smallest value on both backends (SQLite's native order).
+        if key.field.nullable and dialect == "postgresql":
+            clause = clause.nulls_last() if key.descending else clause.nulls_first()
+        clauses.append(clause)
+    clauses.append(R.id.asc())
+    return clauses
+
+
+def count(conn: Connection, where: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(resource).where(where)).scalar_one())
+
+
+def page(
+    conn: Connection,
+    where: ColumnElement[bool],
+    keys: Sequence[SortKey],
+    *,
+    limit: int,
+    offset: int,
+) -> Sequence[Row[Any]]:
+    dialect = conn.dialect.name
+    stmt = select(resource).where(where).order_by(*order_by(keys, dialect)).limit(limit).offset(offset)
+    return conn.execute(stmt).all()
+
+
+def get_row(
+    conn: Connection, workspace_id: str, resource_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    stmt = select(resource).where(R.workspace_id == workspace_id, R.id == resource_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
+
+
+def get_rows(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, Row[Any]]:
+    wanted = list(set(ids))
+    found: dict[str, Row[Any]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(resource).where(R.workspace_id == workspace_id, R.id.in_(chunk))
+        for row in conn.execute(stmt):
+            found[row.id] = row
+    return found
+
+
+def existing_ids(conn: Connection, workspace_id: str, ids: Iterable[str], *, entity_type: str) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(R.id).where(
+            R.workspace_id == workspace_id, R.id.in_(chunk), R.entity_type == entity_type
+        )
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
+def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert resources and their membership rows (``rows`` gain their ``pk``)."""
+    if not rows:
+        return
+    result = conn.execute(insert(resource).returning(R.pk, sort_by_parameter_order=True), rows)
+    pks = list(result.scalars())
+    members: list[dict[str, Any]] = []
+    for pk, row in zip(pks, rows, strict=True):
+        row["pk"] = pk
+        members.extend(_member_rows(pk, row["workspace_id"], row, LIST_FIELDS))
+    if members:
+        conn.execute(insert(resource_member), members)
+
+
+def _member_rows(
+    pk: int, workspace_id: str, row: dict[str, Any], fields: Iterable[str]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for field in fields:
+        for value in dict.fromkeys(row.get(field) or ()):
+            out.append({"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value})
+    return out
+
+
+def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, Any]) -> None:
+    if not values:
+        return
+    conn.execute(update(resource).where(R.pk == pk).values(**values))
+    changed_lists = [f for f in LIST_FIELDS if f in values]
+    if changed_lists:
+        conn.execute(delete(resource_member).where(M.resource_pk == pk, M.field.in_(changed_lists)))
+        members = _member_rows(pk, workspace_id, values, changed_lists)
+        if members:
+            conn.execute(insert(resource_member), members)
+
+
+def bump_children(conn: Connection, workspace_id: str, parent_id: str | None, delta: int) -> None:
+    if parent_id is None or delta == 0:
+        return
+    conn.execute(
+        update(resource)
+        .where(R.workspace_id == workspace_id, R.id == parent_id)
+        .values(children_count=R.children_count + delta)
+    )
+
+
+def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[Any]]:
+    """Every descendant of a resource, parents before children (one recursive query)."""
+    tree = (
+        select(R.pk, R.id, R.parent_id, R.title, R.entity_type, R.search_metadata, literal(1).label("depth"))
+        .where(R.workspace_id == workspace_id, R.parent_id == root_id)
+        .cte("tree", recursive=True)
+    )
+    child = resource.alias("child")
+    tree = tree.union_all(
+        select(
+            child.c.pk,
+            child.c.id,
+            child.c.parent_id,
+            child.c.title,
+            child.c.entity_type,
+            child.c.search_metadata,
+            (tree.c.depth + 1).label("depth"),
+        ).where(child.c.workspace_id == workspace_id, child.c.parent_id == tree.c.id)
+    )
+    return list(conn.execute(select(tree).order_by(tree.c.depth)).all())
+
+
+def delete_pks(conn: Connection, pks: Sequence[int]) -> None:
+    for start in range(0, len(pks), 500):
+        chunk = list(pks[start : start + 500])
+        conn.execute(delete(resource_member).where(M.resource_pk.in_(chunk)))
+        conn.execute(delete(resource).where(R.pk.in_(chunk)))
+
+
+def member_pks(conn: Connection, workspace_id: str, field: str, value: str) -> list[int]:
+    stmt = select(M.resource_pk).where(M.workspace_id == workspace_id, M.field == field, M.value == value)
+    return list(conn.execute(stmt).scalars())
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_entity(row: Row[Any] | dict[str, Any], permissions: dict[str, bool]) -> dict[str, Any]:
+    """A stored row as the API returns it (seed 001's entity object)."""
+    m = row._mapping if isinstance(row, Row) else row
+    return {
+        "id": m["id"],
+        "created_at": iso(_utc(m["created_at"])),
+        "updated_at": iso(_utc(m["updated_at"])),
+        "entity_type": m["entity_type"],
+        "native_type": m["native_type"],
+        "icon": m["icon"],
+        "title": m["title"],
+        "title_full": m["title_full"],
+        "title_cased": m["title_cased"],
+        "description": m["description"],
+        "definition": m["definition"],
+        "definition_version": m["definition_version"],
+        "multiplayers": m["multiplayers"],
+        "multiplayer_last_modified_by": m["multiplayer_last_modified_by"],
+        "multiplayer_last_modified": iso(_utc(m["multiplayer_last_modified"])),
+        "owners": m["owners"],
+        "owners_groups": m["owners_groups"],
+        "collections": m["collections"],
+        "tags": m["tags"],
+        "teams": m["teams"],
+        "subscribers": m["subscribers"],
+        "bookmarked_by": m["bookmarked_by"],
+        "workspace_id": m["workspace_id"],
+        "total_usage": m["internal_usage"] + m["external_usage"],
+        "published": m["published"],
+        "archived": m["archived"],
+        "archived_at": iso(_utc(m["archived_at"])),
+        "pii": m["pii"],
+        "verified": m["verified"],
+        "url": m["url"],
+        "parent": m["parent_id"],
+        "children_count": m["children_count"],
+        "integration": m["integration_id"],
+        "external_updated_at": iso(_utc(m["external_updated_at"])),
+        "internal_usage": m["internal_usage"],
+        "internal_users": m["internal_users"],
+        "external_usage": m["external_usage"],
+        "external_users": m["external_users"],
+        "databuilder_id": m["databuilder_id"],
+        "search_metadata": m["search_metadata"],
+        "sources": m["sources"],
+        "stale": m["stale"],
+        "stale_at": iso(_utc(m["stale_at"])),
+        "forced_unstale_by_user": m["forced_unstale_by_user"],
+        "current_user_permissions": permissions,
+        "row_count": m["row_count"],
+        "byte_size": m["byte_size"],
+        "display_metadata": m["display_metadata"],
+        "question_status": m["question_status"],
+        "question_priority": m["question_priority"],
+        "question_answered_by": m["question_answered_by"],
+        "question_assigned_to": m["question_assigned_to"],
+    }
+
+
+__all__ = [
+    "compile_filter",
+    "count",
+    "delete_pks",
+    "descendants",
+    "get_row",
+    "get_rows",
+    "insert_rows",
+    "page",
+    "to_entity",
+    "update_row",
+]
