@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+LINT_PATHS := src tests $(wildcard bench)
 HOST ?= 127.0.0.1
 PORT ?= 8585
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,22 +25,19 @@ run: install
 	$(BIN)/cairn serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 ## Lint, type-check and run the whole suite against SQLite and PostgreSQL.
 test: install
 	scripts/ensure-services
 	$(MAKE) lint
 	$(BIN)/pytest -n 2 -q
-
-bench: install
-	$(BIN)/python -m bench --help
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm
