@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from cairn.api import errors
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
+from cairn.api.native import keys as native_keys
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import integrations as secoda_integrations
 from cairn.api.secoda import resources as secoda_resources
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
+    app.include_router(native_keys.router)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
     app.add_middleware(CanonicalPathMiddleware)

@@ -38,6 +38,11 @@ class PermissionDenied(CairnError):
     code = "permission_denied"
 
 
+class PreconditionFailed(CairnError):
+    status_code = 412
+    code = "precondition_failed"
+
+
 class PayloadTooLarge(CairnError):
     status_code = 413
     code = "payload_too_large"

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
@@ -21,6 +21,8 @@ from cairn.store.schema import api_key, workspace
 
 TOKEN_PREFIX = "cairn_"
 _CACHE_SECONDS = 5.0
+# last_used_at is a hint, not an audit trail: write it at most this often per key.
+_LAST_USED_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,17 @@ def list_keys(store: Store, *, workspace_id: str) -> list[dict[str, object]]:
             "created_at": iso(r.created_at),
             "expires_at": iso(r.expires_at),
             "revoked_at": iso(r.revoked_at),
+            "last_used_at": iso(r.last_used_at),
         }
         for r in rows
     ]
 
 
 def revoke_key(store: Store, *, workspace_id: str, key_id: str) -> None:
+    try:
+        uuid.UUID(key_id)
+    except ValueError:
+        raise NotFound(f"key {key_id} does not exist") from None
     with store.write() as conn:
         result = conn.execute(
             update(api_key)
@@ -101,6 +108,10 @@ def revoke_key(store: Store, *, workspace_id: str, key_id: str) -> None:
     KeyResolver.clear_all()
 
 
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 class KeyResolver:
     """Token -> principal, with a short cache so hot read paths skip a query."""
 
@@ -111,6 +122,13 @@ class KeyResolver:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
         KeyResolver._instances.append(self)
+
+    def _touch(self, key_id: str, last_used: datetime | None) -> None:
+        now = utc_now()
+        if last_used is not None and (now - _as_utc(last_used)).total_seconds() < _LAST_USED_EVERY_SECONDS:
+            return
+        with self.store.write() as conn:
+            conn.execute(update(api_key).where(api_key.c.id == key_id).values(last_used_at=now))
 
     @classmethod
     def clear_all(cls) -> None:
@@ -136,13 +154,9 @@ class KeyResolver:
         if row.revoked_at is not None:
             raise AuthenticationFailed("This API key has been revoked.")
         expires = row.expires_at
-        if expires is not None:
-            if expires.tzinfo is None:
-                from datetime import UTC
-
-                expires = expires.replace(tzinfo=UTC)
-            if expires <= utc_now():
-                raise AuthenticationFailed("This API key has expired.")
+        if expires is not None and _as_utc(expires) <= utc_now():
+            raise AuthenticationFailed("This API key has expired.")
+        self._touch(row.id, row.last_used_at)
         principal = Principal(
             workspace_id=row.workspace_id,
             organization_id=row.organization_id,

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, select
 
 from cairn.core import filters as flt
-from cairn.core.errors import InvalidInput, NotFound
+from cairn.core import history
+from cairn.core.errors import InvalidInput, NotFound, PreconditionFailed
 from cairn.core.hierarchy import (
     CASCADE_DELETE,
     INTEGRATION_REQUIRED,
@@ -221,6 +222,14 @@ class ResourceService:
         values = self.new_row(ws, body, kind, parent, resource_id=resource_id)
         repo.insert_rows(conn, [values])
         repo.bump_children(conn, ws, values["parent_id"], +1)
+        history.record(
+            conn,
+            principal,
+            resource_id=values["id"],
+            event="created",
+            before=None,
+            after=repo.to_entity(values, {}),
+        )
         return values
 
     @staticmethod
@@ -292,6 +301,7 @@ class ResourceService:
         *,
         entity_type: str | None = None,
         allow_type_change: bool = True,
+        if_match: str | None = None,
     ) -> dict[str, Any]:
         principal.require_write()
         with self.store.write() as conn:
@@ -302,6 +312,7 @@ class ResourceService:
                 body,
                 entity_type=entity_type,
                 allow_type_change=allow_type_change,
+                if_match=if_match,
             )
             fresh = repo.get_row(conn, principal.workspace_id, row.id)
             assert fresh is not None
@@ -316,11 +327,17 @@ class ResourceService:
         *,
         entity_type: str | None = None,
         allow_type_change: bool = True,
+        if_match: str | None = None,
+        event: str = "updated",
     ) -> Row[Any]:
         ws = principal.workspace_id
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        if if_match is not None and not repo.etag_matches(row, if_match):
+            raise PreconditionFailed(
+                "The resource changed since you read it (If-Match does not match its ETag)."
+            )
         sent = body.model_fields_set
         now = utc_now()
         values: dict[str, Any] = {}
@@ -410,6 +427,16 @@ class ResourceService:
             repo.bump_children(conn, ws, body.parent, +1)
         if reshaped:
             self._refresh_subtree(conn, ws, row.id, values["title_full"], values["search_metadata"])
+        if values:
+            fresh = repo.get_row(conn, ws, row.id)
+            history.record(
+                conn,
+                principal,
+                resource_id=row.id,
+                event=event,
+                before=repo.to_entity(row, {}),
+                after=repo.to_entity(fresh, {}) if fresh is not None else None,
+            )
         return row
 
     def bulk_update(self, principal: Principal, items: Sequence[BulkUpdateItem]) -> builtins.list[str]:
@@ -459,6 +486,9 @@ class ResourceService:
                 self._refresh_subtree(conn, ws, child.id, child.title, metadata)
         if row.entity_type == "collection":
             self.unlink_collection(conn, ws, row.id)
+        history.record(
+            conn, principal, resource_id=row.id, event="deleted", before=repo.to_entity(row, {}), after=None
+        )
         repo.delete_pks(conn, doomed)
         repo.bump_children(conn, ws, row.parent_id, -1)
 
@@ -468,6 +498,37 @@ class ResourceService:
             current = conn.execute(select(resource.c.collections).where(resource.c.pk == pk)).scalar_one()
             remaining = [c for c in current if c != collection_id]
             repo.update_row(conn, pk, workspace_id, {"collections": remaining, "updated_at": utc_now()})
+
+    # ---- history -----------------------------------------------------------------------
+
+    def history(self, principal: Principal, resource_id: str, paging: PageRequest) -> PageResult:
+        with self.store.read() as conn:
+            self._visible_row(conn, principal, resource_id, None)
+            total = history.count(conn, principal.workspace_id, resource_id)
+            total_pages = check_page(paging, total)
+            items = history.versions(
+                conn,
+                principal.workspace_id,
+                resource_id,
+                limit=paging.page_size,
+                offset=(paging.page - 1) * paging.page_size,
+            )
+        return PageResult(items, total, paging.page, paging.page_size, total_pages)
+
+    def restore_version(self, principal: Principal, resource_id: str, version: int) -> dict[str, Any]:
+        """Bring back every tracked field as it was right after ``version``; itself a new version."""
+        principal.require_write()
+        with self.store.write() as conn:
+            snap = _valid_id(resource_id) and history.snapshot_of(
+                conn, principal.workspace_id, resource_id, version
+            )
+            if not snap:
+                raise NotFound(f"version {version} of resource {resource_id} does not exist")
+            body = ResourceWrite.model_validate(snap)
+            self.update_in(conn, principal, resource_id, body, event="restored")
+            fresh = repo.get_row(conn, principal.workspace_id, resource_id)
+            assert fresh is not None
+            return repo.to_entity(fresh, principal.permissions())
 
     # ---- helpers -----------------------------------------------------------------------
 

@@ -208,3 +208,29 @@ class ResourcePage(BaseModel):
     previous: str | None = None
     resource_totals: dict[str, Any] = Field(default_factory=dict)
     results: list[Resource]
+
+
+class VersionActor(BaseModel):
+    id: str | None
+    name: str | None
+
+
+class ResourceVersion(BaseModel):
+    """One recorded change: which fields, old and new values."""
+
+    version: int
+    event: str
+    at: str
+    actor: VersionActor
+    changes: dict[str, dict[str, Any]]
+
+
+class VersionPage(BaseModel):
+    links: PageLinks
+    meta: PageMeta
+    count: int
+    total_pages: int
+    next: str | None = None
+    previous: str | None = None
+    resource_totals: dict[str, Any] = Field(default_factory=dict)
+    results: list[ResourceVersion]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -243,6 +244,18 @@ def delete_pks(conn: Connection, pks: Sequence[int]) -> None:
 def member_pks(conn: Connection, workspace_id: str, field: str, value: str) -> list[int]:
     stmt = select(M.resource_pk).where(M.workspace_id == workspace_id, M.field == field, M.value == value)
     return list(conn.execute(stmt).scalars())
+
+
+def etag(row: Row[Any] | dict[str, Any]) -> str:
+    """A validator that changes with every write (``updated_at`` is set on each one)."""
+    m = row._mapping if isinstance(row, Row) else row
+    digest = hashlib.sha1(f"{m['id']}|{iso(_utc(m['updated_at']))}".encode()).hexdigest()[:20]
+    return f'"{digest}"'
+
+
+def etag_matches(row: Row[Any], header: str) -> bool:
+    wanted = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in wanted or etag(row) in wanted
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -173,3 +173,20 @@ Index(
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
 Index("ix_resource_member_resource", resource_member.c.resource_pk)
+
+# One row per change of a resource; ``snapshot`` is the state after the change.
+resource_version = Table(
+    "resource_version",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("resource_id", Id, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("actor_id", Id),
+    Column("actor_name", Str),
+    Column("at", Timestamp, nullable=False),
+    Column("changes", Json, nullable=False),
+    Column("snapshot", Json, nullable=False),
+    UniqueConstraint("workspace_id", "resource_id", "version", name="uq_resource_version_version"),
+)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from cairn.api.deps import PrincipalDep, ServicesDep
 from cairn.api.responses import FastJSONResponse
@@ -15,7 +16,8 @@ from cairn.core.errors import InvalidInput
 from cairn.core.resources import DEFAULT_PAGE_SIZE, RESULT_CAP
 from cairn.models.common import check_text
 from cairn.models.errors import ErrorBody
-from cairn.models.resources import BulkUpdateItem, Resource, ResourcePage, ResourceWrite
+from cairn.models.resources import BulkUpdateItem, Resource, ResourcePage, ResourceWrite, VersionPage
+from cairn.store import resources as repo
 
 router = APIRouter(tags=["resources"])
 
@@ -25,6 +27,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The key's role may not do this"},
     404: {"model": ErrorBody, "description": "Not found"},
     413: {"model": ErrorBody, "description": "Body too large"},
+}
+
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    412: {"model": ErrorBody, "description": "If-Match does not match the resource's current ETag"},
 }
 
 MAX_PARAM = 65_536
@@ -108,20 +115,80 @@ def bulk_update(
     return FastJSONResponse(services.resources.bulk_update(principal, body))
 
 
+def with_etag(entity: dict[str, Any], status_code: int = 200) -> Response:
+    row = {
+        "id": entity["id"],
+        "updated_at": datetime.fromisoformat(entity["updated_at"].replace("Z", "+00:00")),
+    }
+    return FastJSONResponse(entity, status_code=status_code, headers={"ETag": repo.etag(row)})
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description="Optimistic concurrency: the ETag of an earlier read; 412 if the resource changed since.",
+    ),
+]
+
+
 @router.get(
     "/resource/all/{resource_id}", response_model=Resource, responses=ERRORS, operation_id="resource_get"
 )
 def get_resource(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    return FastJSONResponse(services.resources.get(principal, resource_id))
+    return with_etag(services.resources.get(principal, resource_id))
 
 
 @router.patch(
-    "/resource/all/{resource_id}", response_model=Resource, responses=ERRORS, operation_id="resource_update"
+    "/resource/all/{resource_id}",
+    response_model=Resource,
+    responses=WRITE_ERRORS,
+    operation_id="resource_update",
 )
 def update_resource(
-    resource_id: str, principal: PrincipalDep, services: ServicesDep, body: ResourceWrite
+    resource_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    body: ResourceWrite,
+    if_match: IfMatch = None,
 ) -> Response:
-    return FastJSONResponse(services.resources.update(principal, resource_id, body))
+    return with_etag(services.resources.update(principal, resource_id, body, if_match=if_match))
+
+
+@router.get(
+    "/resource/all/{resource_id}/history",
+    response_model=VersionPage,
+    responses=ERRORS,
+    operation_id="resource_history",
+    summary="Every recorded change of a resource, newest first",
+)
+def resource_history(
+    request: Request,
+    resource_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    page: PageParam = 1,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> Response:
+    result = services.resources.history(principal, resource_id, paging(page, page_size))
+    return FastJSONResponse(envelope(request, result))
+
+
+@router.post(
+    "/resource/all/{resource_id}/history/{version}/restore",
+    response_model=Resource,
+    responses=ERRORS,
+    operation_id="resource_restore_version",
+    summary="Restore every field as it was after a version (recorded as a new version)",
+)
+def restore_version(
+    resource_id: str,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    return with_etag(services.resources.restore_version(principal, resource_id, version))
 
 
 @router.delete(
@@ -186,15 +253,19 @@ def _per_type_routes(entity_type: str, path: str, stem: str) -> None:
         )
 
     def get_endpoint(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-        return FastJSONResponse(services.resources.get(principal, resource_id, entity_type=entity_type))
+        return with_etag(services.resources.get(principal, resource_id, entity_type=entity_type))
 
     def update_endpoint(
-        resource_id: str, principal: PrincipalDep, services: ServicesDep, body: ResourceWrite
+        resource_id: str,
+        principal: PrincipalDep,
+        services: ServicesDep,
+        body: ResourceWrite,
+        if_match: IfMatch = None,
     ) -> Response:
         updated = services.resources.update(
-            principal, resource_id, body, entity_type=entity_type, allow_type_change=False
+            principal, resource_id, body, entity_type=entity_type, allow_type_change=False, if_match=if_match
         )
-        return FastJSONResponse(updated)
+        return with_etag(updated)
 
     def delete_endpoint(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
         services.resources.delete(principal, resource_id, entity_type=entity_type)
@@ -235,7 +306,7 @@ def _per_type_routes(entity_type: str, path: str, stem: str) -> None:
         update_endpoint,
         methods=["PATCH"],
         response_model=Resource,
-        responses=ERRORS,
+        responses=WRITE_ERRORS,
         operation_id=f"{stem}_update",
         tags=[tag],
     )

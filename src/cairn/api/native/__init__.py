@@ -1,0 +1,1 @@
+"""Cairn's own endpoints (beside the compatible dialects)."""
