@@ -154,14 +154,16 @@ def test_delete_removes_a_warehouse_subtree(api):
     assert api.client.get(f"/resource/all/{tree['database']['id']}").json()["children_count"] == 0
 
 
-def test_deleting_a_document_orphans_its_children(api):
+def test_deleting_a_document_keeps_its_children_attached(api):
     parent = create(api.client, "/document", title="Handbook")
     child = create(api.client, "/document", title="Onboarding", parent=parent["id"])
     assert child["title_full"] == "Handbook.Onboarding"
     assert api.client.delete(f"/document/{parent['id']}").status_code == 204
-    orphan = api.client.get(f"/document/{child['id']}").json()
-    assert orphan["parent"] is None
-    assert orphan["title_full"] == "Onboarding"
+    assert api.client.get(f"/document/{parent['id']}").status_code == 404
+    kept = api.client.get(f"/document/{child['id']}").json()
+    assert kept["parent"] == parent["id"]
+    restored = api.client.post(f"/resource/all/{parent['id']}/restore").json()
+    assert restored["children_count"] == 1
 
 
 def test_patch_changes_only_sent_fields_and_lists_replace(api):

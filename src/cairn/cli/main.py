@@ -143,6 +143,29 @@ def demo(db: DbOption = None) -> None:
     err.print(f"Demo catalog: {result['resources']} resources created.")
 
 
+@app.command()
+def purge(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age of deletions to purge: 30d, 12h or 90m.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Remove deleted (archived) resources for good once they are older than a given age."""
+    from datetime import timedelta
+
+    from cairn.core.resources import ResourceService
+    from cairn.models.common import utc_now
+
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    amount, unit = older_than[:-1], older_than[-1:]
+    if unit not in units or not amount.isdigit():
+        fail("--older-than takes a number and a unit: 30d, 12h or 90m")
+    store, _, principal = _open(db)
+    cutoff = utc_now() - timedelta(**{units[unit]: int(amount)})
+    removed = ResourceService(store).purge(principal, archived_before=cutoff)
+    err.print(f"Purged {removed} resources deleted before {cutoff:%Y-%m-%d %H:%M} UTC.")
+
+
 @app.command("export")
 def export(db: DbOption = None) -> None:
     """Write the workspace as JSON Lines to stdout."""

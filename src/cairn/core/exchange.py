@@ -141,7 +141,7 @@ class Importer:
                     elif kind == "resource":
                         row = self._resource(conn, data, rows)
                         rows.append(row)
-                        if row["parent_id"]:
+                        if row["parent_id"] and not row["archived"]:
                             children[row["parent_id"]] += 1
                     else:
                         raise InvalidInput(f"unknown kind {kind!r}")

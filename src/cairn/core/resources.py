@@ -7,7 +7,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, select
@@ -142,6 +142,7 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, principal.workspace_id, resource_id)
         if (
             not row
+            or row.archived
             or (entity_type is not None and row.entity_type != entity_type)
             or (not principal.sees_drafts and not row.published)
         ):
@@ -221,7 +222,8 @@ class ResourceService:
         self._check_collections(conn, ws, body.collections)
         values = self.new_row(ws, body, kind, parent, resource_id=resource_id)
         repo.insert_rows(conn, [values])
-        repo.bump_children(conn, ws, values["parent_id"], +1)
+        if not values["archived"]:
+            repo.bump_children(conn, ws, values["parent_id"], +1)
         history.record(
             conn,
             principal,
@@ -422,9 +424,13 @@ class ResourceService:
         if values:
             values["updated_at"] = now
             repo.update_row(conn, row.pk, ws, values)
+        visible_before = not row.archived
+        visible_after = not values.get("archived", row.archived)
         if parent_changed:
-            repo.bump_children(conn, ws, row.parent_id, -1)
-            repo.bump_children(conn, ws, body.parent, +1)
+            repo.bump_children(conn, ws, row.parent_id, -1 if visible_before else 0)
+            repo.bump_children(conn, ws, body.parent, +1 if visible_after else 0)
+        elif visible_before != visible_after:
+            repo.bump_children(conn, ws, row.parent_id, +1 if visible_after else -1)
         if reshaped:
             self._refresh_subtree(conn, ws, row.id, values["title_full"], values["search_metadata"])
         if values:
@@ -462,35 +468,102 @@ class ResourceService:
     def delete_in(
         self, conn: Connection, principal: Principal, resource_id: str, *, entity_type: str | None = None
     ) -> None:
+        """Soft delete: the resource (and a warehouse subtree) is archived and can be restored.
+
+        Collections are the exception: deleting one unlinks its members and removes it for good
+        (DECISIONS.md), since a collection is a grouping, not catalog content.
+        """
         ws = principal.workspace_id
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
-        if not row or (entity_type is not None and row.entity_type != entity_type):
+        if not row or row.archived or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
-        if row.entity_type in CASCADE_DELETE:
-            doomed = [row.pk, *(d.pk for d in repo.descendants(conn, ws, row.id))]
-        else:
-            doomed = [row.pk]
-            children = conn.execute(
-                select(resource.c.pk, resource.c.id, resource.c.title, resource.c.search_metadata).where(
-                    resource.c.workspace_id == ws, resource.c.parent_id == row.id
-                )
-            ).all()
-            for child in children:
-                metadata = dict((child.search_metadata or {}).items())
-                repo.update_row(
-                    conn,
-                    child.pk,
-                    ws,
-                    {"parent_id": None, "title_full": child.title, "search_metadata": metadata},
-                )
-                self._refresh_subtree(conn, ws, child.id, child.title, metadata)
-        if row.entity_type == "collection":
-            self.unlink_collection(conn, ws, row.id)
         history.record(
             conn, principal, resource_id=row.id, event="deleted", before=repo.to_entity(row, {}), after=None
         )
-        repo.delete_pks(conn, doomed)
         repo.bump_children(conn, ws, row.parent_id, -1)
+        if row.entity_type == "collection":
+            self._remove_collection(conn, ws, row)
+            return
+        pks = [row.pk]
+        if row.entity_type in CASCADE_DELETE:
+            pks += [d.pk for d in repo.descendants(conn, ws, row.id)]
+        repo.set_archived(conn, pks, archived_at=utc_now())
+
+    def _remove_collection(self, conn: Connection, workspace_id: str, row: Row[Any]) -> None:
+        children = conn.execute(
+            select(resource.c.pk, resource.c.id, resource.c.title, resource.c.search_metadata).where(
+                resource.c.workspace_id == workspace_id, resource.c.parent_id == row.id
+            )
+        ).all()
+        for child in children:
+            metadata = dict((child.search_metadata or {}).items())
+            repo.update_row(
+                conn,
+                child.pk,
+                workspace_id,
+                {"parent_id": None, "title_full": child.title, "search_metadata": metadata},
+            )
+            self._refresh_subtree(conn, workspace_id, child.id, child.title, metadata)
+        self.unlink_collection(conn, workspace_id, row.id)
+        repo.delete_pks(conn, [row.pk])
+
+    def restore(self, principal: Principal, resource_id: str) -> dict[str, Any]:
+        """Undo a delete: the resource and what was archived with it come back, links intact."""
+        principal.require_write()
+        ws = principal.workspace_id
+        with self.store.write() as conn:
+            row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
+            if not row:
+                raise NotFound("Not found.")
+            if not row.archived:
+                raise InvalidInput("the resource is not deleted", field="archived")
+            if row.parent_id is not None:
+                parent = repo.get_row(conn, ws, row.parent_id)
+                if parent is not None and parent.archived:
+                    raise InvalidInput("its parent is deleted too: restore the parent first", field="parent")
+            pks = [row.pk]
+            if row.entity_type in CASCADE_DELETE and row.archived_at is not None:
+                pks += [
+                    d.pk
+                    for d in repo.descendants(conn, ws, row.id)
+                    if d.archived
+                    and d.archived_at is not None
+                    and _utc(d.archived_at) >= _utc(row.archived_at)
+                ]
+            repo.set_archived(conn, pks, archived_at=None)
+            repo.bump_children(conn, ws, row.parent_id, +1)
+            fresh = repo.get_row(conn, ws, row.id)
+            assert fresh is not None
+            history.record(
+                conn,
+                principal,
+                resource_id=row.id,
+                event="restored",
+                before=repo.to_entity(row, {}),
+                after=repo.to_entity(fresh, {}),
+            )
+            return repo.to_entity(fresh, principal.permissions())
+
+    def purge(self, principal: Principal, *, archived_before: datetime) -> int:
+        """Remove for good what was deleted (archived) before a time; returns rows removed."""
+        principal.require_admin()
+        ws = principal.workspace_id
+        with self.store.write() as conn:
+            roots = conn.execute(
+                select(resource.c.pk, resource.c.id).where(
+                    resource.c.workspace_id == ws,
+                    resource.c.archived.is_(True),
+                    resource.c.archived_at < archived_before,
+                )
+            ).all()
+            doomed: set[int] = set()
+            for root in roots:
+                if root.pk in doomed:
+                    continue
+                doomed.add(root.pk)
+                doomed.update(d.pk for d in repo.descendants(conn, ws, root.id))
+            repo.delete_pks(conn, sorted(doomed))
+            return len(doomed)
 
     def unlink_collection(self, conn: Connection, workspace_id: str, collection_id: str) -> None:
         """Deleting a collection never deletes its members; it drops them from the list."""
@@ -553,6 +626,10 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _valid_id(value: str) -> bool:

@@ -215,7 +215,17 @@ def bump_children(conn: Connection, workspace_id: str, parent_id: str | None, de
 def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[Any]]:
     """Every descendant of a resource, parents before children (one recursive query)."""
     tree = (
-        select(R.pk, R.id, R.parent_id, R.title, R.entity_type, R.search_metadata, literal(1).label("depth"))
+        select(
+            R.pk,
+            R.id,
+            R.parent_id,
+            R.title,
+            R.entity_type,
+            R.search_metadata,
+            R.archived,
+            R.archived_at,
+            literal(1).label("depth"),
+        )
         .where(R.workspace_id == workspace_id, R.parent_id == root_id)
         .cte("tree", recursive=True)
     )
@@ -228,10 +238,28 @@ def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[A
             child.c.title,
             child.c.entity_type,
             child.c.search_metadata,
+            child.c.archived,
+            child.c.archived_at,
             (tree.c.depth + 1).label("depth"),
         ).where(child.c.workspace_id == workspace_id, child.c.parent_id == tree.c.id)
     )
     return list(conn.execute(select(tree).order_by(tree.c.depth)).all())
+
+
+def set_archived(conn: Connection, pks: Sequence[int], *, archived_at: datetime | None) -> None:
+    for start in range(0, len(pks), 500):
+        chunk = list(pks[start : start + 500])
+        conn.execute(
+            update(resource)
+            .where(R.pk.in_(chunk))
+            .values(
+                archived=archived_at is not None, archived_at=archived_at, updated_at=archived_at or _now()
+            )
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def delete_pks(conn: Connection, pks: Sequence[int]) -> None:

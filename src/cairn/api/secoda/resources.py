@@ -156,6 +156,17 @@ def update_resource(
     return with_etag(services.resources.update(principal, resource_id, body, if_match=if_match))
 
 
+@router.post(
+    "/resource/all/{resource_id}/restore",
+    response_model=Resource,
+    responses=ERRORS,
+    operation_id="resource_restore",
+    summary="Undo a delete: the resource and its subtree come back with memberships and lineage",
+)
+def restore_resource(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    return with_etag(services.resources.restore(principal, resource_id))
+
+
 @router.get(
     "/resource/all/{resource_id}/history",
     response_model=VersionPage,
