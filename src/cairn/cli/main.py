@@ -22,7 +22,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Database URL or SQLite file (default: $CAIRN_DATABASE_URL or ./cairn.db)."),
