@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cairn.core.errors import InvalidInput
 from cairn.models.resources import ENTITY_TYPE_ALIASES, ENTITY_TYPES
 
@@ -100,23 +102,12 @@ def title_full(title: str, parent_title_full: str | None) -> str:
     return f"{parent_title_full}.{title}" if parent_title_full else title
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def camel_case(title: str) -> str:
     """``Sample Table`` -> ``sampleTable`` (the seed's ``title_cased`` example)."""
-    words = [w for w in _split_words(title) if w]
+    words: list[str] = _WORD.findall(title)
     if not words:
         return ""
     return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
-
-
-def _split_words(text: str) -> list[str]:
-    words: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch.isalnum():
-            current.append(ch)
-        elif current:
-            words.append("".join(current))
-            current = []
-    if current:
-        words.append("".join(current))
-    return words

@@ -163,7 +163,7 @@ class ResourceService:
             node = flt.all_of(node, flt.Condition("exact", flt.FIELDS["teams"], team))
         where = self.visibility(principal, node)
         if node is not None:
-            where = and_(where, repo.compile_filter(node, principal.workspace_id))
+            where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
         keys = list(sort) if sort else flt.DEFAULT_SORT
         with self.store.read() as conn:
             total = repo.count(conn, where)
@@ -292,7 +292,8 @@ class ResourceService:
             values[name] = values[name] or 0
         values["display_metadata"] = values["display_metadata"] or {}
         for name in LIST_FIELDS:
-            values[name] = list(dict.fromkeys(getattr(body, name) or []))
+            items = getattr(body, name)
+            values[name] = list(dict.fromkeys(items)) if items else []
         return values
 
     def update(

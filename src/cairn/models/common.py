@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -28,6 +28,26 @@ def check_text(value: str) -> str:
     return _check_storable(value)
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _check_json(value: Any, depth: int = 0) -> Any:
+    """Free-form JSON is stored as-is, so every key and string inside must be storable too."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"must not be nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        _check_storable(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(str(key))
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json)]
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_check_storable)]
 ShortText = Annotated[str, Field(max_length=1000), AfterValidator(_check_storable)]
 Identifier = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_check_storable)]

@@ -6,14 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from cairn.models.common import Identifier, InputModel, ReadModel, ShortText
+from cairn.models.common import Identifier, InputModel, JsonObject, ReadModel, ShortText
 
 
 class IntegrationCreate(InputModel):
     name: ShortText = Field(min_length=1)
     type: ShortText = Field(default="custom", min_length=1)
     teams: list[Identifier] = Field(default_factory=list)
-    credentials: dict[str, Any] = Field(default_factory=dict)
+    credentials: JsonObject = Field(default_factory=dict)
 
 
 class Integration(ReadModel):

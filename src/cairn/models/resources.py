@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from cairn.models.common import Count, Identifier, InputModel, ReadModel, ShortText, Text
+from cairn.models.common import Count, Identifier, InputModel, JsonObject, ReadModel, ShortText, Text
 
 ENTITY_TYPES: tuple[str, ...] = (
     "database",
@@ -114,8 +114,8 @@ class ResourceWrite(InputModel):
     byte_size: Count | None = None
     databuilder_id: ShortText | None = None
     external_updated_at: datetime | None = None
-    search_metadata: dict[str, Any] | None = None
-    display_metadata: dict[str, Any] | None = None
+    search_metadata: JsonObject | None = None
+    display_metadata: JsonObject | None = None
     question_status: ShortText | None = None
     question_priority: ShortText | None = None
     question_answered_by: Identifier | None = None

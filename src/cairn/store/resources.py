@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    Table,
     and_,
     delete,
     false,
@@ -20,10 +23,12 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
     update,
 )
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.types import JSON, DateTime
 
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
@@ -44,16 +49,16 @@ def _column(spec: FieldSpec) -> ColumnElement[Any]:
     return col
 
 
-def compile_filter(node: Filter, workspace_id: str) -> ColumnElement[bool]:
+def compile_filter(node: Filter, workspace_id: str, dialect: str = "sqlite") -> ColumnElement[bool]:
     """Two-valued SQL for a filter tree: NULLs never leak into NOT."""
     if isinstance(node, Logical):
-        parts = [compile_filter(child, workspace_id) for child in node.operands]
+        parts = [compile_filter(child, workspace_id, dialect) for child in node.operands]
         if node.operator == "and":
             return and_(true(), *parts)
         if node.operator == "or":
             return or_(false(), *parts)
         return not_(and_(true(), *parts))
-    return _condition(node, workspace_id)
+    return _condition(node, workspace_id, dialect)
 
 
 def _membership(
@@ -65,7 +70,7 @@ def _membership(
     return R.pk.in_(sub)
 
 
-def _condition(cond: Condition, workspace_id: str) -> ColumnElement[bool]:
+def _condition(cond: Condition, workspace_id: str, dialect: str) -> ColumnElement[bool]:
     spec = cond.field
     op = cond.operator
     if spec.kind == "list":
@@ -88,8 +93,14 @@ def _condition(cond: Condition, workspace_id: str) -> ColumnElement[bool]:
             present = and_(present, col != "")
         return present if cond.value else not_(present)
     if op == "contains":
-        matched: ColumnElement[bool] = col.icontains(cond.value, autoescape=True)
-        return and_(col.is_not(None), matched)
+        matched: ColumnElement[bool] = and_(col.is_not(None), col.icontains(cond.value, autoescape=True))
+        if spec.name == "title" and dialect == "sqlite" and len(cond.value) >= 3:
+            # The trigram index narrows candidates (a superset: it folds case more widely than
+            # ASCII); the LIKE keeps the exact semantics.
+            phrase = '"' + cond.value.replace('"', '""') + '"'
+            candidates = text("SELECT rowid FROM resource_title_trgm WHERE resource_title_trgm MATCH :phrase")
+            matched = and_(R.pk.in_(candidates.bindparams(phrase=phrase)), matched)
+        return matched
     if op == "in":
         values = [v for v in cond.value if v is not None]
         parts: list[ColumnElement[bool]] = []
@@ -167,17 +178,95 @@ def existing_ids(conn: Connection, workspace_id: str, ids: Iterable[str], *, ent
 
 
 def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert resources and their membership rows (``rows`` gain their ``pk``)."""
+    """Insert resources and their membership rows (``rows`` gain their ``pk``).
+
+    Keys are allocated up front so the insert is a plain ``executemany`` (no RETURNING round
+    trips): on SQLite the single writer holds the write lock, so ``max(pk)`` is stable; on
+    PostgreSQL the identity sequence hands out the block.
+    """
     if not rows:
         return
-    result = conn.execute(insert(resource).returning(R.pk, sort_by_parameter_order=True), rows)
-    pks = list(result.scalars())
-    members: list[dict[str, Any]] = []
-    for pk, row in zip(pks, rows, strict=True):
+    for pk, row in zip(allocate_pks(conn, len(rows)), rows, strict=True):
         row["pk"] = pk
-        members.extend(_member_rows(pk, row["workspace_id"], row, LIST_FIELDS))
+    executemany(conn, resource, rows)
+    members: list[dict[str, Any]] = []
+    for row in rows:
+        members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
     if members:
-        conn.execute(insert(resource_member), members)
+        executemany(conn, resource_member, members)
+
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The exact text SQLAlchemy's SQLite DATETIME type writes and parses back.
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime(_SQLITE_TIME)
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A driver-level ``executemany`` for bulk paths: one statement, values converted once.
+
+    SQLAlchemy's per-row bind processing dominated bulk imports; the conversions it would do
+    (JSON text, SQLite timestamp text) are applied here directly.
+    """
+    dialect = conn.dialect.name
+    names = [c.name for c in table.columns]
+    placeholders: list[str] = []
+    json_at: list[int] = []
+    time_at: list[int] = []
+    for index, column in enumerate(table.columns):
+        if isinstance(column.type, JSON):
+            json_at.append(index)
+            placeholders.append("?" if dialect == "sqlite" else "%s::jsonb")
+        else:
+            if isinstance(column.type, DateTime) and dialect == "sqlite":
+                time_at.append(index)
+            placeholders.append("?" if dialect == "sqlite" else "%s")
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(placeholders)})"
+    pick = itemgetter(*names)
+    defaults = dict.fromkeys(names)
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        try:
+            values = list(pick(row))
+        except KeyError:
+            values = list(pick({**defaults, **row}))
+        for index in json_at:
+            if values[index] is not None:
+                values[index] = _json_text(values[index])
+        for index in time_at:
+            if values[index] is not None:
+                values[index] = _sqlite_time(values[index])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
+def allocate_pks(conn: Connection, count: int) -> list[int]:
+    if conn.dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence('resource', 'pk')) FROM generate_series(1, :n)")
+        return [int(v) for v in conn.execute(stmt, {"n": count}).scalars()]
+    start = int(conn.execute(select(func.coalesce(func.max(R.pk), 0))).scalar_one()) + 1
+    return list(range(start, start + count))
+
+
+def existing_resource_ids(conn: Connection, workspace_id: str, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            conn.execute(select(R.id).where(R.workspace_id == workspace_id, R.id.in_(chunk))).scalars()
+        )
+    return found
 
 
 def _member_rows(

@@ -138,7 +138,7 @@ resource = Table(
     UniqueConstraint("workspace_id", "id", name="uq_resource_workspace_id"),
 )
 
-Index("ix_resource_parent", resource.c.workspace_id, resource.c.parent_id)
+Index("ix_resource_parent", resource.c.workspace_id, resource.c.parent_id, resource.c.external_usage)
 Index(
     "ix_resource_type_usage",
     resource.c.workspace_id,

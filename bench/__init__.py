@@ -1,0 +1,1 @@
+"""Cairn's benchmark harness: ``python -m bench --help``."""

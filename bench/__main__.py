@@ -1,0 +1,265 @@
+"""Benchmark Cairn end to end: import, then HTTP latencies against a real server, beside the
+same queries as raw SQL in-process (the floor).
+
+    python -m bench --size 100000 [--db URL] [--requests 300]
+
+Only loopback traffic; every loop is bounded in count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from bench.generate import write
+from cairn.core.exchange import Importer
+from cairn.core.keys import create_key
+from cairn.core.principal import system_principal
+from cairn.core.tenancy import default_workspace
+from cairn.store import Store
+
+OUT = Path(__file__).parent / "out"
+FILTER = {
+    "operator": "and",
+    "operands": [
+        {"operator": "exact", "field": "type", "value": "table"},
+        {"operator": "contains", "field": "title", "value": "cust"},
+    ],
+}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 2),
+        "n": len(ordered),
+    }
+
+
+def timed(fn: Callable[[], Any], count: int) -> dict[str, float]:
+    for _ in range(min(20, count)):  # warm caches and connections
+        fn()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return percentiles(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return -1.0
+
+
+def fresh_store(url: str | None, size: int) -> Store:
+    if url is None:
+        path = OUT / f"bench_{size}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return Store(f"sqlite:///{path}")
+    store = Store(url)
+    if store.dialect == "postgresql":
+        with store.write() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    return store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000, help="resources in the synthetic catalog")
+    parser.add_argument("--db", default=None, help="database URL (default: a SQLite file in bench/out)")
+    parser.add_argument("--requests", type=int, default=300, help="timed requests per query")
+    parser.add_argument("--skip-import", action="store_true", help="reuse the database of an earlier run")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    source = OUT / f"catalog_{args.size}.jsonl"
+    if not source.exists():
+        write(args.size, source)
+    results: dict[str, Any] = {
+        "size": args.size,
+        "backend": "sqlite" if args.db is None else args.db.split(":")[0],
+    }
+
+    if args.skip_import:
+        store = Store(args.db or f"sqlite:///{OUT / f'bench_{args.size}.db'}")
+        store.migrate()
+    else:
+        store = fresh_store(args.db, args.size)
+        store.migrate()
+    workspace = default_workspace(store)
+    principal = system_principal(workspace.id, workspace.organization_id)
+    if not args.skip_import:
+        started = time.perf_counter()
+        with source.open("rb") as lines:
+            report = Importer(store, principal).run(lines)
+        elapsed = time.perf_counter() - started
+        results["import"] = {
+            "resources": report.total,
+            "seconds": round(elapsed, 1),
+            "per_second": round(report.total / elapsed),
+            "bad_lines": len(report.errors),
+        }
+        print(f"import: {results['import']}", flush=True)
+
+    with store.read() as conn:
+        tables = list(
+            conn.execute(text("SELECT id FROM resource WHERE entity_type = 'table' LIMIT 2000")).scalars()
+        )
+        all_ids = list(conn.execute(text("SELECT id FROM resource ORDER BY pk LIMIT 20000")).scalars())
+        docs = list(
+            conn.execute(
+                text("SELECT id FROM resource WHERE entity_type = 'column' ORDER BY pk DESC LIMIT 5000")
+            ).scalars()
+        )
+    rng = random.Random(1)
+    key = create_key(store, workspace_id=workspace.id, name="bench", role="admin")
+    url = store.url
+    store.dispose()
+
+    port = free_port()
+    env = {**os.environ, "CAIRN_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cairn.api.app:app_from_env",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthcheck", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not start")
+            time.sleep(0.2)
+        headers = {"Authorization": f"Bearer {key.token}"}
+        n = args.requests
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            filt = json.dumps(FILTER)
+
+            def check(response: httpx.Response) -> httpx.Response:
+                if response.status_code >= 400:
+                    raise SystemExit(f"{response.request.url}: {response.status_code} {response.text[:200]}")
+                return response
+
+            results["http_list_filtered"] = timed(
+                lambda: check(client.get("/resource/catalog", params={"filter": filt})), n
+            )
+            results["http_columns_of_table"] = timed(
+                lambda: check(
+                    client.get(
+                        "/resource/catalog",
+                        params={
+                            "filter": json.dumps(
+                                {"operator": "exact", "field": "parent_id", "value": rng.choice(tables)}
+                            )
+                        },
+                    )
+                ),
+                n,
+            )
+            results["http_get_by_id"] = timed(
+                lambda: check(client.get(f"/resource/all/{rng.choice(all_ids)}")), n
+            )
+            results["http_patch"] = timed(
+                lambda: check(
+                    client.patch(
+                        f"/resource/all/{rng.choice(docs)}", json={"description": f"d{rng.random()}"}
+                    )
+                ),
+                max(50, n // 3),
+            )
+            batches = 20
+            started = time.perf_counter()
+            for b in range(batches):
+                body = [{"id": rid, "data": {"description": f"bulk {b}"}} for rid in rng.sample(docs, 100)]
+                check(client.post("/resource/all/bulk_update", json=body))
+            elapsed = time.perf_counter() - started
+            results["http_bulk_update"] = {
+                "resources_per_second": round(batches * 100 / elapsed),
+                "batches": batches,
+            }
+        results["server_rss_mb"] = rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    floor = Store(url)
+    ws = workspace.id
+    with floor.read() as conn:
+        list_sql = text(
+            "SELECT * FROM resource WHERE workspace_id = :ws AND archived = false AND stale = false "
+            "AND entity_type = 'table' AND lower(title) LIKE '%cust%' "
+            "ORDER BY external_usage DESC, id LIMIT 50"
+        )
+        count_sql = text(
+            "SELECT count(*) FROM resource WHERE workspace_id = :ws AND archived = false AND stale = false "
+            "AND entity_type = 'table' AND lower(title) LIKE '%cust%'"
+        )
+        results["sql_list_filtered"] = timed(
+            lambda: (conn.execute(count_sql, {"ws": ws}).all(), conn.execute(list_sql, {"ws": ws}).all()), n
+        )
+        cols_sql = text(
+            "SELECT * FROM resource WHERE workspace_id = :ws AND archived = false AND stale = false "
+            "AND parent_id = :p ORDER BY external_usage DESC, id LIMIT 50"
+        )
+        cols_count = text(
+            "SELECT count(*) FROM resource WHERE workspace_id = :ws AND archived = false "
+            "AND stale = false AND parent_id = :p"
+        )
+
+        def columns() -> None:
+            parent = rng.choice(tables)
+            conn.execute(cols_count, {"ws": ws, "p": parent}).all()
+            conn.execute(cols_sql, {"ws": ws, "p": parent}).all()
+
+        results["sql_columns_of_table"] = timed(columns, n)
+        get_sql = text("SELECT * FROM resource WHERE workspace_id = :ws AND id = :id")
+        results["sql_get_by_id"] = timed(
+            lambda: conn.execute(get_sql, {"ws": ws, "id": rng.choice(all_ids)}).all(), n
+        )
+    floor.dispose()
+    out = OUT / f"results_{results['backend']}_{args.size}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
