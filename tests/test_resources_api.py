@@ -445,6 +445,8 @@ def test_nul_inside_free_form_json_is_refused(api):
     response = api.client.post("/integration/integrations", json={"name": "x", "credentials": {"\x00": None}})
     assert response.status_code == 400
     doc = create(api.client, "/document", title="d")
-    response = api.client.patch(f"/resource/all/{doc['id']}", json={"display_metadata": {"a": ["ok", "bad\x00"]}})
+    response = api.client.patch(
+        f"/resource/all/{doc['id']}", json={"display_metadata": {"a": ["ok", "bad\x00"]}}
+    )
     assert response.status_code == 400
     assert "display_metadata" in response.json()["fields"]

@@ -94,12 +94,6 @@ def _condition(cond: Condition, workspace_id: str, dialect: str) -> ColumnElemen
         return present if cond.value else not_(present)
     if op == "contains":
         matched: ColumnElement[bool] = and_(col.is_not(None), col.icontains(cond.value, autoescape=True))
-        if spec.name == "title" and dialect == "sqlite" and len(cond.value) >= 3:
-            # The trigram index narrows candidates (a superset: it folds case more widely than
-            # ASCII); the LIKE keeps the exact semantics.
-            phrase = '"' + cond.value.replace('"', '""') + '"'
-            candidates = text("SELECT rowid FROM resource_title_trgm WHERE resource_title_trgm MATCH :phrase")
-            matched = and_(R.pk.in_(candidates.bindparams(phrase=phrase)), matched)
         return matched
     if op == "in":
         values = [v for v in cond.value if v is not None]
