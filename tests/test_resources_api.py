@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers import catalog, create, make_integration, warehouse
 
+# Every workspace has its Default collection; lists that count documents filter for them.
+DOCUMENTS = {"operator": "exact", "field": "type", "value": "document"}
+
 
 def test_healthcheck_needs_no_key(api):
     response = api.client.get("/healthcheck", headers={"Authorization": ""})
@@ -223,7 +226,8 @@ def test_viewers_see_only_published_resources(api):
     draft = create(api.client, "/document", title="Draft", published=False)
     public = create(api.client, "/document", title="Public", published=True)
     viewer = api.as_role("viewer")
-    listed = api.client.get("/resource/catalog", headers=viewer).json()
+    docs = json.dumps(DOCUMENTS)
+    listed = api.client.get("/resource/catalog", params={"filter": docs}, headers=viewer).json()
     assert [r["id"] for r in listed["results"]] == [public["id"]]
     assert listed["count"] == 1
     assert api.client.get(f"/resource/all/{draft['id']}", headers=viewer).status_code == 404
@@ -279,13 +283,13 @@ def test_result_cap_keeps_true_count(api, monkeypatch):
     monkeypatch.setattr(routes, "RESULT_CAP", 3)
     for i in range(5):
         create(api.client, "/document", title=f"d{i}")
-    page = catalog(api.client, page_size=2).json()
+    page = catalog(api.client, DOCUMENTS, page_size=2).json()
     assert page["count"] == 5
     assert page["total_pages"] == 2
-    second = catalog(api.client, page_size=2, page=2).json()
+    second = catalog(api.client, DOCUMENTS, page_size=2, page=2).json()
     assert len(second["results"]) == 1
     assert second["links"]["next"] is None
-    assert catalog(api.client, page_size=2, page=3).status_code == 404
+    assert catalog(api.client, DOCUMENTS, page_size=2, page=3).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -301,7 +305,7 @@ def test_result_cap_keeps_true_count(api, monkeypatch):
         ({"operator": "is_set", "field": "owners", "value": None}, {"col_1"}),
         (
             {"operator": "not", "operands": [{"operator": "is_set", "field": "description", "value": None}]},
-            {"analytics", "public", "dim_customer", "col_0", "col_2"},
+            {"Default", "analytics", "public", "dim_customer", "col_0", "col_2"},
         ),
         (
             {
@@ -315,7 +319,7 @@ def test_result_cap_keeps_true_count(api, monkeypatch):
         ),
         (
             {"operator": "and", "operands": []},
-            {"analytics", "public", "dim_customer", "col_0", "col_1", "col_2"},
+            {"Default", "analytics", "public", "dim_customer", "col_0", "col_1", "col_2"},
         ),
         ({"operator": "in", "field": "owners", "value": ["bob", "alice"]}, {"col_1"}),
         ({"operator": "exact", "field": "verified", "value": True}, {"dim_customer"}),
@@ -362,7 +366,7 @@ def test_archived_and_stale_are_hidden_unless_asked_for(api):
     kept = create(api.client, "/document", title="kept")
     gone = create(api.client, "/document", title="gone", archived=True)
     assert gone["archived_at"] is not None
-    assert {r["id"] for r in catalog(api.client).json()["results"]} == {kept["id"]}
+    assert {r["id"] for r in catalog(api.client, DOCUMENTS).json()["results"]} == {kept["id"]}
     archived = catalog(api.client, {"operator": "exact", "field": "archived", "value": True}).json()
     assert [r["id"] for r in archived["results"]] == [gone["id"]]
 
@@ -370,14 +374,18 @@ def test_archived_and_stale_are_hidden_unless_asked_for(api):
 def test_sort_with_nested_tie_breakers(api):
     for title, usage in (("b", 5), ("a", 5), ("c", 9)):
         create(api.client, "/document", title=title, external_usage=usage)
-    default = [r["title"] for r in catalog(api.client).json()["results"]]
+    default = [r["title"] for r in catalog(api.client, DOCUMENTS).json()["results"]]
     assert default[0] == "c"
     sort = {
         "field": "external_usage",
         "order": "asc",
         "tie_breaker": {"field": "title", "order": "desc", "tie_breaker": None},
     }
-    assert [r["title"] for r in catalog(api.client, sort=sort).json()["results"]] == ["b", "a", "c"]
+    assert [r["title"] for r in catalog(api.client, DOCUMENTS, sort=sort).json()["results"]] == [
+        "b",
+        "a",
+        "c",
+    ]
     assert catalog(api.client, sort={"field": "owners", "order": "asc"}).status_code == 400
     assert catalog(api.client, sort={"field": "title", "order": "sideways"}).status_code == 400
 

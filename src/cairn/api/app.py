@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from cairn.api import errors
+from cairn.api import errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import keys as native_keys
 from cairn.api.responses import FastJSONResponse
+from cairn.api.secoda import collections as secoda_collections
 from cairn.api.secoda import integrations as secoda_integrations
 from cairn.api.secoda import resources as secoda_resources
 from cairn.core.integrations import IntegrationService
@@ -74,6 +75,8 @@ def create_app(
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
+    app.include_router(secoda_collections.router)
+    app.include_router(kontent.router)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
     app.add_middleware(CanonicalPathMiddleware)

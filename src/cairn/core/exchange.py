@@ -17,7 +17,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, literal, select, update
+from sqlalchemy.exc import IntegrityError
 
+from cairn.core import collections
 from cairn.core.errors import CairnError, InvalidInput
 from cairn.core.integrations import IntegrationService, to_integration
 from cairn.core.principal import Principal
@@ -26,7 +28,7 @@ from cairn.models.integrations import IntegrationCreate
 from cairn.models.resources import ResourceWrite
 from cairn.store import Store
 from cairn.store import resources as repo
-from cairn.store.schema import integration, resource
+from cairn.store.schema import collection, integration, resource
 
 BATCH = 2000
 # Leaf-heavy types are not cached as parents; a nested column's parent is looked up instead.
@@ -44,6 +46,19 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             yield {"kind": "integration", "data": to_integration(row)}
         for row in _resources_parents_first(conn, principal.workspace_id):
             yield {"kind": "resource", "data": repo.to_entity(row, permissions)}
+        for record in collections.CollectionService(store).list(principal, conn=conn):
+            yield {
+                "kind": "collection",
+                "data": {
+                    "id": record.id,
+                    "name": record.name,
+                    "codename": record.codename,
+                    "external_id": record.external_id,
+                    "position": record.position,
+                    "collection_type": record.collection_type,
+                    "tags": record.labels,
+                },
+            }
 
 
 def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[Any]:
@@ -97,6 +112,7 @@ class Importer:
         self._pending: dict[str, dict[str, Any]] = {}
         self._integration_ids: set[str] | None = None
         self._existing: set[str] = set()
+        self._collection_lines: list[tuple[int, dict[str, Any]]] = []
 
     def run(
         self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None = None
@@ -156,6 +172,12 @@ class Importer:
                     if kind == "integration":
                         self._integration(conn, data)
                         self.report.created["integration"] += 1
+                    elif kind == "collection":
+                        self._collection_lines.append((number, data))
+                        self.report.created["collection"] += 1
+                    elif kind == "resource" and data.get("id") == collections.DEFAULT_COLLECTION_ID:
+                        self._default_collection(conn, data)
+                        self.report.created["resource"] += 1
                     elif kind == "resource":
                         row = self._resource(conn, data, rows)
                         rows.append(row)
@@ -170,6 +192,15 @@ class Importer:
                 except CairnError as exc:
                     self.report.errors.append((number, exc.message))
             repo.insert_rows(conn, rows)
+            for row in rows:
+                if row["entity_type"] == "collection":
+                    collections.attach(conn, self.principal.workspace_id, row)
+            for number, data in self._collection_lines:
+                try:
+                    self._collection_details(conn, data)
+                except CairnError as exc:
+                    self.report.errors.append((number, exc.message))
+            self._collection_lines.clear()
             self._pending.clear()
             self.report.created["resource"] += len(rows)
             if children:
@@ -239,6 +270,51 @@ class Importer:
             )
         self._pending[row["id"]] = row
         return row
+
+    def _default_collection(self, conn: Connection, data: dict[str, Any]) -> None:
+        """Every workspace has the Default collection already: take over its name and text."""
+        body = ResourceWrite.model_validate(
+            {k: data[k] for k in ("title", "description", "icon") if k in data}
+        )
+        self.resources.update_in(conn, self.principal, collections.DEFAULT_COLLECTION_ID, body)
+
+    def _collection_details(self, conn: Connection, data: dict[str, Any]) -> None:
+        """A ``collection`` line restores what the resource line cannot carry."""
+        collection_id = data.get("id")
+        row = (
+            isinstance(collection_id, str)
+            and _valid_id(collection_id)
+            and repo.get_row(conn, self.principal.workspace_id, collection_id)
+        )
+        if not row or row.entity_type != "collection":
+            raise InvalidInput(
+                f"collection {collection_id} does not exist (its resource line must come first)"
+            )
+        codename = collections.check_codename(data.get("codename"))
+        external_id = data.get("external_id")
+        if external_id is not None:
+            collections.check_external_id(external_id)
+        labels = data.get("tags") or []
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise InvalidInput("tags must be a list of strings")
+        position = data.get("position")
+        values: dict[str, Any] = {
+            "codename": codename,
+            "external_id": external_id,
+            "collection_type": data.get("collection_type")
+            if data.get("collection_type") in ("model", "dataset")
+            else None,
+            "labels": labels,
+        }
+        if isinstance(position, int) and not isinstance(position, bool):
+            values["position"] = position
+        try:
+            with conn.begin_nested():
+                conn.execute(update(collection).where(collection.c.resource_pk == row.pk).values(**values))
+        except IntegrityError as exc:
+            raise InvalidInput(
+                f"codename or external_id of collection {collection_id} is already used"
+            ) from exc
 
     def _parent(self, conn: Connection, parent_id: str) -> ParentInfo | None:
         cached = self._parents.get(parent_id)

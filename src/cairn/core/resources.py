@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, select
 
+from cairn.core import collections, history
 from cairn.core import filters as flt
-from cairn.core import history
 from cairn.core.errors import InvalidInput, NotFound, PreconditionFailed
 from cairn.core.hierarchy import (
     CASCADE_DELETE,
@@ -205,6 +205,7 @@ class ResourceService:
         *,
         entity_type: str | None = None,
         resource_id: str | None = None,
+        collection_fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create inside an open write transaction (bulk paths share one transaction)."""
         ws = principal.workspace_id
@@ -224,6 +225,10 @@ class ResourceService:
         repo.insert_rows(conn, [values])
         if not values["archived"]:
             repo.bump_children(conn, ws, values["parent_id"], +1)
+        if kind == "collection":
+            collections.attach(
+                conn, ws, values, **{k: v for k, v in (collection_fields or {}).items() if v is not None}
+            )
         history.record(
             conn,
             principal,
@@ -379,6 +384,10 @@ class ResourceService:
         kind = row.entity_type
         if allow_type_change and "entity_type" in sent and body.entity_type is not None:
             kind = canonical_type(body.entity_type)
+            if kind != row.entity_type and "collection" in (kind, row.entity_type):
+                raise InvalidInput(
+                    "a collection cannot change type, nor can a resource become one", field="entity_type"
+                )
             if kind != row.entity_type:
                 if row.children_count:
                     raise InvalidInput(
@@ -478,6 +487,8 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or row.archived or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        if row.entity_type == "collection" and row.id == collections.DEFAULT_COLLECTION_ID:
+            raise InvalidInput("the Default collection cannot be removed", field="id")
         history.record(
             conn, principal, resource_id=row.id, event="deleted", before=repo.to_entity(row, {}), after=None
         )

@@ -23,15 +23,14 @@ class WorkspaceRef:
 
 
 def create_workspace(conn: Connection, *, organization_id: str, name: str) -> WorkspaceRef:
-    from cairn.core import hooks
+    from cairn.core.collections import ensure_default
 
     ws_id = str(uuid.uuid4())
     conn.execute(
         insert(workspace).values(id=ws_id, organization_id=organization_id, name=name, created_at=utc_now())
     )
-    ref = WorkspaceRef(ws_id, organization_id, name)
-    hooks.run_workspace_created(conn, ref)
-    return ref
+    ensure_default(conn, ws_id, organization_id)
+    return WorkspaceRef(ws_id, organization_id, name)
 
 
 def create_organization(conn: Connection, *, name: str) -> str:

@@ -138,12 +138,22 @@ resource = Table(
     UniqueConstraint("workspace_id", "id", name="uq_resource_workspace_id"),
 )
 
-Index("ix_resource_parent", resource.c.workspace_id, resource.c.parent_id, resource.c.external_usage)
+Index(
+    "ix_resource_parent",
+    resource.c.workspace_id,
+    resource.c.parent_id,
+    resource.c.external_usage,
+    resource.c.archived,
+    resource.c.stale,
+)
 Index(
     "ix_resource_type_usage",
     resource.c.workspace_id,
     resource.c.entity_type,
     resource.c.external_usage,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.title,
 )
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
@@ -189,4 +199,28 @@ resource_version = Table(
     Column("changes", Json, nullable=False),
     Column("snapshot", Json, nullable=False),
     UniqueConstraint("workspace_id", "resource_id", "version", name="uq_resource_version_version"),
+)
+
+# What a collection has beyond the resource it is (its resource row carries name/title,
+# description, owners...): Kontent.ai identity and order, DataForce type and labels.
+collection = Table(
+    "collection",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("codename", Str, nullable=False),
+    Column("external_id", Str),
+    Column("position", Integer, nullable=False),
+    Column("collection_type", String(16)),
+    Column("labels", Json, nullable=False),
+    UniqueConstraint("workspace_id", "codename", name="uq_collection_codename"),
+    UniqueConstraint("workspace_id", "external_id", name="uq_collection_external_id"),
+)
+Index("ix_collection_position", collection.c.workspace_id, collection.c.position)
+
+workspace_state = Table(
+    "workspace_state",
+    metadata,
+    Column("workspace_id", Id, ForeignKey("workspace.id"), primary_key=True),
+    Column("collections_modified_at", Timestamp),
 )

@@ -1,0 +1,581 @@
+"""Collections: one store behind every face (Secoda, legacy /tag/, Kontent.ai, DataForce).
+
+A collection is a catalog resource (``entity_type`` collection; its ``title`` is the name) plus
+a row of collection-only fields: a codename and an optional external id (unique in the
+workspace, fixed after creation), a position in the workspace order, a type and labels.
+Members are resources whose ``collections`` list holds the collection's id.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cairn.core.errors import Conflict, InvalidInput, NotFound
+from cairn.core.principal import Principal
+from cairn.models.common import iso, utc_now
+from cairn.models.resources import ResourceWrite
+from cairn.store import Store
+from cairn.store import resources as repo
+from cairn.store.schema import collection, resource, resource_member, workspace, workspace_state
+
+DEFAULT_COLLECTION_ID = "00000000-0000-0000-0000-000000000000"
+NAME_MAX = 200
+CODENAME_MAX = 210
+CODENAME_PATTERN = re.compile(r"^[a-z0-9_]{1,210}$")
+FORBIDDEN_EXTERNAL_ID = re.compile(r"[/.;]")
+C = collection.c
+R = resource.c
+
+
+def codename_from(name: str) -> str:
+    """``"US branch"`` -> ``us_branch``: lowercase, runs of other characters become ``_``."""
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return (base or "collection")[: CODENAME_MAX - 8]
+
+
+def check_name(name: Any, *, field: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("name must be a non-empty string", field=field)
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"name must be at most {NAME_MAX} characters", field=field)
+    return name
+
+
+def check_codename(codename: Any) -> str:
+    if not isinstance(codename, str) or not CODENAME_PATTERN.match(codename):
+        raise InvalidInput(
+            f"codename must be 1-{CODENAME_MAX} characters of lowercase letters, digits and underscores",
+            field="codename",
+        )
+    return codename
+
+
+def check_external_id(external_id: Any) -> str:
+    if not isinstance(external_id, str) or not external_id or len(external_id) > 255:
+        raise InvalidInput(
+            "external_id must be a non-empty string of at most 255 characters", field="external_id"
+        )
+    if FORBIDDEN_EXTERNAL_ID.search(external_id) or "\x00" in external_id:
+        raise InvalidInput("external_id must not contain '/', '.' or ';'", field="external_id")
+    return external_id
+
+
+@dataclass
+class CollectionRecord:
+    """A collection as every face sees it."""
+
+    pk: int
+    id: str
+    workspace_id: str
+    name: str
+    codename: str
+    external_id: str | None
+    position: int
+    description: str | None
+    icon: str | None
+    collection_type: str | None
+    labels: list[str]
+    published: bool
+    created_at: datetime
+    updated_at: datetime
+    entity: dict[str, Any] = field(default_factory=dict)
+
+
+def _record(row: Row[Any], permissions: dict[str, bool]) -> CollectionRecord:
+    entity = repo.to_entity(row, permissions)
+    return CollectionRecord(
+        pk=row.pk,
+        id=row.id,
+        workspace_id=row.workspace_id,
+        name=row.title,
+        codename=row.codename,
+        external_id=row.external_id,
+        position=row.position,
+        description=row.description,
+        icon=row.icon,
+        collection_type=row.collection_type,
+        labels=list(row.labels or []),
+        published=row.published,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        entity=entity,
+    )
+
+
+def _joined() -> Any:
+    return select(resource, C.codename, C.external_id, C.position, C.collection_type, C.labels).join(
+        collection, C.resource_pk == R.pk
+    )
+
+
+def attach(
+    conn: Connection,
+    workspace_id: str,
+    row: dict[str, Any],
+    *,
+    codename: str | None = None,
+    external_id: str | None = None,
+    collection_type: str | None = None,
+    labels: list[str] | None = None,
+    position: int | None = None,
+    record_change: bool = True,
+) -> None:
+    """Give a freshly inserted collection resource its collection row (every create path)."""
+    if codename is None:
+        codename = _free_codename(conn, workspace_id, codename_from(row["title"] or "collection"))
+    else:
+        check_codename(codename)
+        if _codename_taken(conn, workspace_id, codename):
+            raise InvalidInput(f"codename '{codename}' is already used", field="codename")
+    if external_id is not None:
+        check_external_id(external_id)
+        taken = conn.execute(
+            select(C.resource_pk).where(C.workspace_id == workspace_id, C.external_id == external_id)
+        ).first()
+        if taken:
+            raise InvalidInput(f"external_id '{external_id}' is already used", field="external_id")
+    if position is None:
+        position = _next_position(conn, workspace_id)
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                collection.insert().values(
+                    resource_pk=row["pk"],
+                    workspace_id=workspace_id,
+                    codename=codename,
+                    external_id=external_id,
+                    position=position,
+                    collection_type=collection_type,
+                    labels=labels or [],
+                )
+            )
+    except IntegrityError as exc:
+        raise Conflict("codename or external_id is already used", field="codename") from exc
+    if record_change:
+        touch(conn, workspace_id)
+
+
+def _codename_taken(conn: Connection, workspace_id: str, codename: str) -> bool:
+    stmt = select(C.resource_pk).where(C.workspace_id == workspace_id, C.codename == codename)
+    return conn.execute(stmt).first() is not None
+
+
+def _free_codename(conn: Connection, workspace_id: str, base: str) -> str:
+    candidate, n = base, 2
+    while _codename_taken(conn, workspace_id, candidate):
+        candidate = f"{base}_{n}"
+        n += 1
+    return candidate
+
+
+def _next_position(conn: Connection, workspace_id: str) -> int:
+    current = conn.execute(select(func.max(C.position)).where(C.workspace_id == workspace_id)).scalar_one()
+    return int(current if current is not None else -1) + 1
+
+
+def touch(conn: Connection, workspace_id: str) -> None:
+    """Record that the workspace's collections changed (Kontent.ai ``last_modified``)."""
+    now = utc_now()
+    updated = conn.execute(
+        update(workspace_state)
+        .where(workspace_state.c.workspace_id == workspace_id)
+        .values(collections_modified_at=now)
+    )
+    if updated.rowcount == 0:
+        conn.execute(workspace_state.insert().values(workspace_id=workspace_id, collections_modified_at=now))
+
+
+def lock_workspace(conn: Connection, workspace_id: str) -> None:
+    """Serialise a workspace's collection writes (SQLite's single writer does this already)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(workspace.c.id).where(workspace.c.id == workspace_id).with_for_update())
+
+
+def ensure_default(conn: Connection, workspace_id: str, organization_id: str) -> None:
+    exists = conn.execute(
+        select(R.pk).where(R.workspace_id == workspace_id, R.id == DEFAULT_COLLECTION_ID)
+    ).first()
+    if exists:
+        return
+    from cairn.core.resources import ResourceService
+
+    row = ResourceService.new_row(
+        workspace_id,
+        ResourceWrite(title="Default", published=True),
+        "collection",
+        None,
+        resource_id=DEFAULT_COLLECTION_ID,
+    )
+    repo.insert_rows(conn, [row])
+    # Seeding is not a change: Kontent.ai reports last_modified null until the first one.
+    attach(conn, workspace_id, row, codename="default", position=0, record_change=False)
+
+
+# ---- Kontent.ai-style operations ------------------------------------------------------------
+
+Op = Literal["addInto", "move", "remove", "replace"]
+
+
+@dataclass
+class _Pending:
+    """A collection inside a PATCH being applied: existing (``record``) or to be added."""
+
+    name: str
+    codename: str
+    external_id: str | None
+    record: CollectionRecord | None = None
+    renamed: bool = False
+
+
+class CollectionService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def list(
+        self, principal: Principal, *, conn: Connection | None = None
+    ) -> builtins.list[CollectionRecord]:
+        if conn is not None:
+            return self._list(conn, principal)
+        with self.store.read() as read:
+            return self._list(read, principal)
+
+    def _list(self, conn: Connection, principal: Principal) -> builtins.list[CollectionRecord]:
+        stmt = _joined().where(R.workspace_id == principal.workspace_id, R.archived.is_(False))
+        if not principal.sees_drafts:
+            stmt = stmt.where(R.published.is_(True))
+        rows = conn.execute(stmt.order_by(C.position, R.id)).all()
+        permissions = principal.permissions()
+        return [_record(r, permissions) for r in rows]
+
+    def get(self, principal: Principal, collection_id: str) -> CollectionRecord:
+        with self.store.read() as conn:
+            return self._get(conn, principal, collection_id)
+
+    def _get(self, conn: Connection, principal: Principal, collection_id: str) -> CollectionRecord:
+        from cairn.core.resources import _valid_id
+
+        row = (
+            _valid_id(collection_id)
+            and conn.execute(
+                _joined().where(
+                    R.workspace_id == principal.workspace_id, R.id == collection_id, R.archived.is_(False)
+                )
+            ).first()
+        )
+        if not row or (not principal.sees_drafts and not row.published):
+            raise NotFound("Collection not found.")
+        return _record(row, principal.permissions())
+
+    def last_modified(self, principal: Principal) -> datetime | None:
+        with self.store.read() as conn:
+            value: datetime | None = conn.execute(
+                select(workspace_state.c.collections_modified_at).where(
+                    workspace_state.c.workspace_id == principal.workspace_id
+                )
+            ).scalar_one_or_none()
+        return value
+
+    def members(
+        self, principal: Principal, ids: builtins.list[str]
+    ) -> dict[str, builtins.list[tuple[str, str]]]:
+        """Member (id, entity_type) pairs per collection id, honouring what the caller may see."""
+        out: dict[str, builtins.list[tuple[str, str]]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        member = resource_member.c
+        conditions = [
+            member.workspace_id == principal.workspace_id,
+            member.field == "collections",
+            member.value.in_(ids),
+            R.archived.is_(False),
+        ]
+        if not principal.sees_drafts:
+            conditions.append(R.published.is_(True))
+        stmt = (
+            select(member.value, R.id, R.entity_type)
+            .join(resource, R.pk == member.resource_pk)
+            .where(and_(*conditions))
+            .order_by(R.pk)
+        )
+        with self.store.read() as conn:
+            for value, rid, kind in conn.execute(stmt):
+                out[value].append((rid, kind))
+        return out
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        description: str | None = None,
+        icon: str | None = None,
+        codename: str | None = None,
+        external_id: str | None = None,
+        collection_type: str | None = None,
+        labels: builtins.list[str] | None = None,
+        published: bool = False,
+    ) -> CollectionRecord:
+        principal.require_write()
+        from cairn.core.resources import ResourceService
+
+        check_name(name)
+        with self.store.write() as conn:
+            lock_workspace(conn, principal.workspace_id)
+            row = ResourceService(self.store).create_in(
+                conn,
+                principal,
+                ResourceWrite(
+                    entity_type="collection",
+                    title=name,
+                    description=description,
+                    icon=icon,
+                    published=published,
+                ),
+                collection_fields={
+                    "codename": codename,
+                    "external_id": external_id,
+                    "collection_type": collection_type,
+                    "labels": labels,
+                },
+            )
+            return self._get(conn, principal, row["id"])
+
+    def rename(
+        self,
+        principal: Principal,
+        collection_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        description_set: bool,
+    ) -> CollectionRecord:
+        principal.require_write()
+        from cairn.core.resources import ResourceService
+
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["title"] = check_name(name)
+        if description_set:
+            body["description"] = description
+        with self.store.write() as conn:
+            self._get(conn, principal, collection_id)
+            if body:
+                ResourceService(self.store).update_in(
+                    conn,
+                    principal,
+                    collection_id,
+                    ResourceWrite.model_validate(body),
+                    entity_type="collection",
+                )
+                touch(conn, principal.workspace_id)
+            return self._get(conn, principal, collection_id)
+
+    def set_details(
+        self, principal: Principal, collection_id: str, *, labels: builtins.list[str] | None = None
+    ) -> CollectionRecord:
+        principal.require_write()
+        with self.store.write() as conn:
+            record = self._get(conn, principal, collection_id)
+            if labels is not None:
+                conn.execute(update(collection).where(C.resource_pk == record.pk).values(labels=labels))
+                conn.execute(update(resource).where(R.pk == record.pk).values(updated_at=utc_now()))
+            return self._get(conn, principal, collection_id)
+
+    def delete(self, principal: Principal, collection_id: str) -> None:
+        principal.require_write()
+        from cairn.core.resources import ResourceService
+
+        with self.store.write() as conn:
+            lock_workspace(conn, principal.workspace_id)
+            self._get(conn, principal, collection_id)
+            ResourceService(self.store).delete_in(conn, principal, collection_id, entity_type="collection")
+            touch(conn, principal.workspace_id)
+
+    def apply_operations(self, principal: Principal, operations: builtins.list[dict[str, Any]]) -> None:
+        """Kontent.ai PATCH: every operation in order, all or nothing."""
+        principal.require_write()
+        from cairn.core.resources import ResourceService
+
+        resources = ResourceService(self.store)
+        with self.store.write() as conn:
+            lock_workspace(conn, principal.workspace_id)
+            order = [
+                _Pending(r.name, r.codename, r.external_id, record=r) for r in self._list(conn, principal)
+            ]
+            removed: builtins.list[CollectionRecord] = []
+            for index, operation in enumerate(operations):
+                where = f"operations[{index}]"
+                if not isinstance(operation, dict):
+                    raise InvalidInput(f"{where} must be an object", field=where)
+                op = operation.get("op")
+                if op == "addInto":
+                    self._add(order, operation, where)
+                elif op == "move":
+                    self._move(order, operation, where)
+                elif op == "remove":
+                    target = self._find(order, operation.get("reference"), f"{where}.reference")
+                    if target.record is not None and target.record.id == DEFAULT_COLLECTION_ID:
+                        raise InvalidInput(
+                            "the Default collection cannot be removed", field=f"{where}.reference"
+                        )
+                    order.remove(target)
+                    if target.record is not None:
+                        removed.append(target.record)
+                elif op == "replace":
+                    if operation.get("property_name") != "name":
+                        raise InvalidInput(
+                            "replace supports only property_name 'name' (codename and external_id are fixed)",
+                            field=f"{where}.property_name",
+                        )
+                    target = self._find(order, operation.get("reference"), f"{where}.reference")
+                    target.name = check_name(operation.get("value"), field=f"{where}.value")
+                    target.renamed = True
+                else:
+                    raise InvalidInput(
+                        f"{where}.op must be one of addInto, move, remove, replace", field=f"{where}.op"
+                    )
+            for record in removed:
+                resources.delete_in(conn, principal, record.id, entity_type="collection")
+            # Park every position out of the way first so the unique order never collides.
+            conn.execute(
+                update(collection)
+                .where(C.workspace_id == principal.workspace_id)
+                .values(position=C.position + 1_000_000)
+            )
+            for position, item in enumerate(order):
+                if item.record is None:
+                    row = resources.create_in(
+                        conn,
+                        principal,
+                        ResourceWrite(entity_type="collection", title=item.name, published=True),
+                        collection_fields={
+                            "codename": item.codename,
+                            "external_id": item.external_id,
+                            "position": position,
+                        },
+                    )
+                    item.record = self._get(conn, principal, row["id"])
+                else:
+                    if item.renamed and item.name != item.record.name:
+                        resources.update_in(
+                            conn,
+                            principal,
+                            item.record.id,
+                            ResourceWrite(title=item.name),
+                            entity_type="collection",
+                        )
+                    conn.execute(
+                        update(collection).where(C.resource_pk == item.record.pk).values(position=position)
+                    )
+            if operations:
+                touch(conn, principal.workspace_id)
+
+    def _add(self, order: builtins.list[_Pending], operation: dict[str, Any], where: str) -> None:
+        value = operation.get("value")
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where}.value must be an object with a name", field=f"{where}.value")
+        name = check_name(value.get("name"), field=f"{where}.value.name")
+        codename = value.get("codename")
+        if codename is not None:
+            check_codename(codename)
+            if any(p.codename == codename for p in order):
+                raise InvalidInput(f"codename '{codename}' is already used", field=f"{where}.value.codename")
+        else:
+            base = codename_from(name)
+            codename, n = base, 2
+            while any(p.codename == codename for p in order):
+                codename = f"{base}_{n}"
+                n += 1
+        external_id = value.get("external_id")
+        if external_id is not None:
+            check_external_id(external_id)
+            if any(p.external_id == external_id for p in order):
+                raise InvalidInput(
+                    f"external_id '{external_id}' is already used", field=f"{where}.value.external_id"
+                )
+        item = _Pending(name, codename, external_id)
+        index = self._anchor(order, operation, where, required=False)
+        order.insert(len(order) if index is None else index, item)
+
+    def _move(self, order: builtins.list[_Pending], operation: dict[str, Any], where: str) -> None:
+        target = self._find(order, operation.get("reference"), f"{where}.reference")
+        anchor_ref = operation.get("before") or operation.get("after")
+        if anchor_ref is not None and self._find(order, anchor_ref, where) is target:
+            raise InvalidInput("a collection cannot be moved relative to itself", field=where)
+        order.remove(target)
+        index = self._anchor(order, operation, where, required=True)
+        assert index is not None
+        order.insert(index, target)
+
+    def _anchor(
+        self, order: builtins.list[_Pending], operation: dict[str, Any], where: str, *, required: bool
+    ) -> int | None:
+        before, after = operation.get("before"), operation.get("after")
+        if before is not None and after is not None:
+            raise InvalidInput("'before' and 'after' are mutually exclusive", field=where)
+        if before is None and after is None:
+            if required:
+                raise InvalidInput("move needs 'before' or 'after'", field=where)
+            return None
+        if before is not None:
+            return order.index(self._find(order, before, f"{where}.before"))
+        return order.index(self._find(order, after, f"{where}.after")) + 1
+
+    @staticmethod
+    def _find(order: builtins.list[_Pending], reference: Any, where: str) -> _Pending:
+        if not isinstance(reference, dict) or not reference:
+            raise InvalidInput(
+                f"{where} must be a reference object with id, codename or external_id", field=where
+            )
+        keys = [k for k in ("id", "codename", "external_id") if reference.get(k) is not None]
+        if len(keys) != 1:
+            raise InvalidInput(f"{where} must name exactly one of id, codename or external_id", field=where)
+        key = keys[0]
+        wanted = reference[key]
+        for item in order:
+            if (
+                (key == "id" and item.record is not None and item.record.id == wanted)
+                or (key == "codename" and item.codename == wanted)
+                or (key == "external_id" and item.external_id == wanted)
+            ):
+                return item
+        raise InvalidInput(f"{where}: no collection with {key} '{wanted}'", field=where)
+
+
+def kontent_json(record: CollectionRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": record.id, "name": record.name, "codename": record.codename}
+    if record.external_id is not None:
+        body["external_id"] = record.external_id
+    return body
+
+
+def legacy_json(record: CollectionRecord, members: list[tuple[str, str]]) -> dict[str, Any]:
+    """The seed-000 ``/tag/`` shape."""
+    return {
+        "id": record.id,
+        "neo4j_id": record.id,
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
+        "name": record.name,
+        "icon": record.icon,
+        "description": record.description,
+        "count": len(members),
+        "jobs": [rid for rid, kind in members if kind == "job"],
+        "tables": [rid for rid, kind in members if kind == "table"],
+        "dictionary_terms": [rid for rid, kind in members if kind == "glossary"],
+        "badges": [
+            {"category": "status", "badge_name": None, "name": "published" if record.published else "draft"}
+        ],
+        "requests": [],
+    }
