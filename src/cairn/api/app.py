@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from cairn.api import errors, kontent
+from cairn.api import dataforce, errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import keys as native_keys
@@ -77,6 +77,7 @@ def create_app(
     app.include_router(native_keys.router)
     app.include_router(secoda_collections.router)
     app.include_router(kontent.router)
+    app.include_router(dataforce.router)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
     app.add_middleware(CanonicalPathMiddleware)

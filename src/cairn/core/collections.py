@@ -248,6 +248,26 @@ class CollectionService:
         with self.store.read() as read:
             return self._list(read, principal)
 
+    def find(
+        self, principal: Principal, *, name: str | None = None, collection_id: str | None = None
+    ) -> builtins.list[CollectionRecord]:
+        """Collections by exact name or id (names are not unique; ids are)."""
+        from cairn.core.resources import _valid_id
+
+        stmt = _joined().where(R.workspace_id == principal.workspace_id, R.archived.is_(False))
+        if name is not None:
+            stmt = stmt.where(R.entity_type == "collection", R.title == name)
+        if collection_id is not None:
+            if not _valid_id(collection_id):
+                return []
+            stmt = stmt.where(R.id == collection_id)
+        if not principal.sees_drafts:
+            stmt = stmt.where(R.published.is_(True))
+        with self.store.read() as conn:
+            rows = conn.execute(stmt.order_by(C.position, R.id)).all()
+        permissions = principal.permissions()
+        return [_record(r, permissions) for r in rows]
+
     def _list(self, conn: Connection, principal: Principal) -> builtins.list[CollectionRecord]:
         stmt = _joined().where(R.workspace_id == principal.workspace_id, R.archived.is_(False))
         if not principal.sees_drafts:
@@ -578,4 +598,19 @@ def legacy_json(record: CollectionRecord, members: list[tuple[str, str]]) -> dic
             {"category": "status", "badge_name": None, "name": "published" if record.published else "draft"}
         ],
         "requests": [],
+    }
+
+
+def dataforce_json(record: CollectionRecord, members: builtins.list[tuple[str, str]]) -> dict[str, Any]:
+    """Seed 004's collection: ``total_models`` counts members that are models or datasets."""
+    return {
+        "id": record.id,
+        "orbit_id": record.workspace_id,
+        "name": record.name,
+        "description": record.description,
+        "collection_type": record.collection_type,
+        "tags": record.labels,
+        "total_models": sum(1 for _, kind in members if kind in ("model", "dataset")),
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -74,3 +74,49 @@ class KontentError(BaseModel):
     error_code: int
     message: str
     validation_errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class Organization(BaseModel):
+    id: str
+    name: str
+    logo: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Workspace(BaseModel):
+    """A Cairn workspace; the DataForce face calls it an orbit."""
+
+    id: str
+    name: str
+    organization_id: str
+    bucket_secret_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Collection(BaseModel):
+    """A collection on the DataForce face and in the Python SDK (seed 004)."""
+
+    id: str
+    orbit_id: str
+    name: str
+    description: str | None = None
+    collection_type: str | None = None
+    tags: list[str] | None = None
+    total_models: int = 0
+    created_at: str
+    updated_at: str | None = None
+
+
+class CollectionCreate(InputModel):
+    name: ShortText = Field(min_length=1, max_length=200)
+    description: Text | None = None
+    collection_type: Literal["model", "dataset"] | None = None
+    tags: list[ShortText] | None = None
+
+
+class CollectionUpdate(InputModel):
+    name: ShortText | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = None
+    tags: list[ShortText] | None = None
