@@ -15,10 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+NPM := $(shell command -v npm 2>/dev/null)
+JS_STAMP := tests/kontent_js/node_modules/.installed
+
+# The real Kontent.ai JS SDK drives the Kontent face in the suite (when Node is on the machine).
+$(JS_STAMP): tests/kontent_js/package.json
+	cd tests/kontent_js && npm install --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
+install: $(STAMP) $(if $(NPM),$(JS_STAMP))
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
-run: install
+run: $(STAMP)
 	$(BIN)/cairn demo
 	@echo "API key (use as 'Authorization: Bearer <key>'):"
 	@$(BIN)/cairn keys create --name quickstart | tail -n 1

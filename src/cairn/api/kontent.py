@@ -37,6 +37,19 @@ def _check_environment(principal: Principal, environment_id: str) -> None:
         raise PermissionDenied("The API key does not have access to this environment.")
 
 
+_SNAKE = {"externalId": "external_id", "propertyName": "property_name"}
+
+
+def _snake_case(value: Any) -> Any:
+    """The JS SDK's typings spell ``externalId``/``propertyName`` and send them as written;
+    the REST contract spells them in snake case. Accept both."""
+    if isinstance(value, dict):
+        return {_SNAKE.get(k, k): _snake_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake_case(v) for v in value]
+    return value
+
+
 def _listing(services: ServicesDep, principal: Principal) -> dict[str, Any]:
     collections = CollectionService(services.store)
     return {
@@ -71,5 +84,5 @@ def modify_collections(
     operations: Annotated[list[dict[str, Any]], Body(max_length=MAX_OPERATIONS)],
 ) -> Response:
     _check_environment(principal, environment_id)
-    CollectionService(services.store).apply_operations(principal, operations)
+    CollectionService(services.store).apply_operations(principal, [_snake_case(op) for op in operations])
     return FastJSONResponse(_listing(services, principal))
