@@ -467,12 +467,6 @@ class CollectionService:
                     )
             for record in removed:
                 resources.delete_in(conn, principal, record.id, entity_type="collection")
-            # Park every position out of the way first so the unique order never collides.
-            conn.execute(
-                update(collection)
-                .where(C.workspace_id == principal.workspace_id)
-                .values(position=C.position + 1_000_000)
-            )
             for position, item in enumerate(order):
                 if item.record is None:
                     row = resources.create_in(
@@ -495,9 +489,12 @@ class CollectionService:
                             ResourceWrite(title=item.name),
                             entity_type="collection",
                         )
-                    conn.execute(
-                        update(collection).where(C.resource_pk == item.record.pk).values(position=position)
-                    )
+                    if item.record.position != position:
+                        conn.execute(
+                            update(collection)
+                            .where(C.resource_pk == item.record.pk)
+                            .values(position=position)
+                        )
             if operations:
                 touch(conn, principal.workspace_id)
 
