@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -295,8 +296,9 @@ def bump_children(conn: Connection, workspace_id: str, parent_id: str | None, de
     )
 
 
-def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[Any]]:
-    """Every descendant of a resource, parents before children (one recursive query)."""
+def _descendants_statement() -> Any:
+    workspace_id: Any = bindparam("workspace_id")
+    root_id: Any = bindparam("root_id")
     tree = (
         select(
             R.pk,
@@ -326,7 +328,16 @@ def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[A
             (tree.c.depth + 1).label("depth"),
         ).where(child.c.workspace_id == workspace_id, child.c.parent_id == tree.c.id)
     )
-    return list(conn.execute(select(tree).order_by(tree.c.depth)).all())
+    return select(tree).order_by(tree.c.depth)
+
+
+# Built once: constructing the recursive CTE costs more than running it on a small subtree.
+_DESCENDANTS = _descendants_statement()
+
+
+def descendants(conn: Connection, workspace_id: str, root_id: str) -> list[Row[Any]]:
+    """Every descendant of a resource, parents before children (one recursive query)."""
+    return list(conn.execute(_DESCENDANTS, {"workspace_id": workspace_id, "root_id": root_id}).all())
 
 
 def set_archived(conn: Connection, pks: Sequence[int], *, archived_at: datetime | None) -> None:
