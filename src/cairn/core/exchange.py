@@ -113,6 +113,7 @@ class Importer:
         self._integration_ids: set[str] | None = None
         self._existing: set[str] = set()
         self._collection_lines: list[tuple[int, dict[str, Any]]] = []
+        self._analyzed_at = 1000
 
     def run(
         self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None = None
@@ -137,6 +138,7 @@ class Importer:
             batch.append((number, parsed))
             if len(batch) >= BATCH:
                 self._flush(batch)
+                self._refresh_statistics()
                 if progress:
                     progress(len(batch))
                 batch = []
@@ -149,6 +151,16 @@ class Importer:
             with self.store.write() as conn:
                 conn.exec_driver_sql("ANALYZE" if self.store.dialect == "sqlite" else "ANALYZE resource")
         return self.report
+
+    def _refresh_statistics(self) -> None:
+        """PostgreSQL plans a growing table from its last statistics: without a fresh ANALYZE the
+        id lookups of a bulk load turn into sequential scans. Refresh them as the table doubles."""
+        if self.store.dialect != "postgresql" or self.report.total < self._analyzed_at * 2:
+            return
+        with self.store.write() as conn:
+            conn.exec_driver_sql("ANALYZE resource")
+            conn.exec_driver_sql("ANALYZE resource_member")
+        self._analyzed_at = max(self.report.total, 1)
 
     def _flush(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         with self.store.write() as conn:
