@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import builtins
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cairn.core.errors import Conflict, InvalidInput, NotFound
@@ -85,11 +85,9 @@ class CollectionRecord:
     published: bool
     created_at: datetime
     updated_at: datetime
-    entity: dict[str, Any] = field(default_factory=dict)
 
 
 def _record(row: Row[Any], permissions: dict[str, bool]) -> CollectionRecord:
-    entity = repo.to_entity(row, permissions)
     return CollectionRecord(
         pk=row.pk,
         id=row.id,
@@ -105,7 +103,6 @@ def _record(row: Row[Any], permissions: dict[str, bool]) -> CollectionRecord:
         published=row.published,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        entity=entity,
     )
 
 
@@ -467,6 +464,7 @@ class CollectionService:
                     )
             for record in removed:
                 resources.delete_in(conn, principal, record.id, entity_type="collection")
+            moved: builtins.list[dict[str, int]] = []
             for position, item in enumerate(order):
                 if item.record is None:
                     row = resources.create_in(
@@ -490,11 +488,14 @@ class CollectionService:
                             entity_type="collection",
                         )
                     if item.record.position != position:
-                        conn.execute(
-                            update(collection)
-                            .where(C.resource_pk == item.record.pk)
-                            .values(position=position)
-                        )
+                        moved.append({"pk": item.record.pk, "new_position": position})
+            if moved:
+                conn.execute(
+                    update(collection)
+                    .where(C.resource_pk == bindparam("pk"))
+                    .values(position=bindparam("new_position")),
+                    moved,
+                )
             if operations:
                 touch(conn, principal.workspace_id)
 
