@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
+from cairn import web
 from cairn.api import dataforce, errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(secoda_collections.router)
     app.include_router(kontent.router)
     app.include_router(dataforce.router)
+    web.install(app, services)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
     app.add_middleware(CanonicalPathMiddleware)

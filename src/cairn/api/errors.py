@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -40,6 +41,9 @@ def error_body(
     return body
 
 
+HtmlErrors = tuple[Callable[[str], bool], Callable[[Request, int, str], Response]]
+
+
 def render_raw(path: str, status: int, message: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return orjson.dumps(error_body(path, status, message)), []
 
@@ -51,6 +55,13 @@ def _response(
     fields: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    # A face that speaks HTML (the web UI) registers itself here; its paths get its pages.
+    html: HtmlErrors | None = getattr(request.app.state, "html_errors", None)
+    if html is not None and html[0](request.url.path):
+        page = html[1](request, status, message)
+        if headers:
+            page.headers.update(headers)
+        return page
     body = error_body(request.url.path, status, message, fields)
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 

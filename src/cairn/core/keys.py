@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from cairn.core.errors import AuthenticationFailed, InvalidInput, NotFound
 from cairn.core.principal import ROLES, Principal
@@ -138,19 +138,31 @@ class KeyResolver:
 
     def resolve(self, token: str) -> Principal:
         digest = _digest(token)
+        return self._resolve(digest, api_key.c.key_hash == digest, "Invalid API key.")
+
+    def resolve_id(self, key_id: str) -> Principal:
+        """The principal of a key named by id: a signed UI session holds the id, never the token.
+
+        The same revocation and expiry rules apply, so revoking a key ends its sessions too.
+        """
+        return self._resolve("id:" + key_id, api_key.c.id == key_id, "Your session has ended.")
+
+    def _resolve(self, cache_key: str, where: ColumnElement[bool], unknown: str) -> Principal:
         now = time.monotonic()
         with self._lock:
-            hit = self._cache.get(digest)
+            hit = self._cache.get(cache_key)
         if hit is not None and hit[0] > now:
             return hit[1]
         with self.store.read() as conn:
             row = conn.execute(
                 select(api_key, workspace.c.organization_id)
                 .join(workspace, workspace.c.id == api_key.c.workspace_id)
-                .where(api_key.c.key_hash == digest)
+                .where(where)
             ).first()
-        if row is None or not hmac.compare_digest(row.key_hash, digest):
-            raise AuthenticationFailed("Invalid API key.")
+        if row is None:
+            raise AuthenticationFailed(unknown)
+        if not cache_key.startswith("id:") and not hmac.compare_digest(row.key_hash, cache_key):
+            raise AuthenticationFailed(unknown)
         if row.revoked_at is not None:
             raise AuthenticationFailed("This API key has been revoked.")
         expires = row.expires_at
@@ -167,5 +179,5 @@ class KeyResolver:
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (now + _CACHE_SECONDS, principal)
+            self._cache[cache_key] = (now + _CACHE_SECONDS, principal)
         return principal

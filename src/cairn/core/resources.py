@@ -182,6 +182,36 @@ class ResourceService:
             total_pages=total_pages,
         )
 
+    def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:
+        """The parent chain of a visible resource, root first, as far up as the caller may see.
+
+        A parent the caller may not see (a draft, for a viewer) ends the chain there, so a
+        breadcrumb never names what a list would hide.
+        """
+        chain: builtins.list[dict[str, Any]] = []
+        permissions = principal.permissions()
+        with self.store.read() as conn:
+            row = self._visible_row(conn, principal, resource_id, None)
+            seen = {row.id}
+            parent_id = row.parent_id
+            while parent_id is not None and parent_id not in seen and len(chain) < 64:
+                parent = repo.get_row(conn, principal.workspace_id, parent_id)
+                if parent is None or parent.archived or (not principal.sees_drafts and not parent.published):
+                    break
+                chain.append(repo.to_entity(parent, permissions))
+                seen.add(parent.id)
+                parent_id = parent.parent_id
+        chain.reverse()
+        return chain
+
+    def type_counts(self, principal: Principal, filter_node: flt.Filter | None = None) -> dict[str, int]:
+        """How many visible resources of each entity type match a filter (for facets)."""
+        where = self.visibility(principal, filter_node)
+        if filter_node is not None:
+            where = and_(where, repo.compile_filter(filter_node, principal.workspace_id, self.store.dialect))
+        with self.store.read() as conn:
+            return repo.count_by(conn, where, resource.c.entity_type)
+
     # ---- writes ------------------------------------------------------------------------
 
     def create(

@@ -127,6 +127,11 @@ def count(conn: Connection, where: ColumnElement[bool]) -> int:
     return int(conn.execute(select(func.count()).select_from(resource).where(where)).scalar_one())
 
 
+def count_by(conn: Connection, where: ColumnElement[bool], column: ColumnElement[Any]) -> dict[str, int]:
+    stmt = select(column, func.count()).select_from(resource).where(where).group_by(column)
+    return {str(value): int(n) for value, n in conn.execute(stmt)}
+
+
 def page(
     conn: Connection,
     where: ColumnElement[bool],
@@ -448,6 +453,7 @@ def to_entity(row: Row[Any] | dict[str, Any], permissions: dict[str, bool]) -> d
 __all__ = [
     "compile_filter",
     "count",
+    "count_by",
     "delete_pks",
     "descendants",
     "get_row",

@@ -1,0 +1,32 @@
+"""The home page: a search box, recently updated, popular, and the workspace's collections."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from cairn.core.collections import CollectionService
+from cairn.web import queries as q
+from cairn.web.context import UI_PREFIX, UserDep
+from cairn.web.pages import NavPage
+
+router = APIRouter()
+PAGES = [NavPage("home", "Home", UI_PREFIX, 10)]
+
+
+@router.get(UI_PREFIX)
+def home(ui: UserDep) -> Response:
+    principal = ui.user
+    resources = ui.services.resources
+    notable = q.condition("in", "entity_type", list(q.NOTABLE_TYPES))
+    recent = q.top(resources, principal, notable, sort=q.SORT_RECENT, limit=8)
+    popular = q.top(resources, principal, notable, sort=q.SORT_POPULAR, limit=8)
+    collections = CollectionService(ui.services.store).list(principal)
+    return ui.render(
+        "home.html",
+        title="Home",
+        recent=recent.items,
+        popular=popular.items,
+        collections=collections[:12],
+        collections_total=len(collections),
+    )

@@ -1,0 +1,406 @@
+"""The web UI through a TestClient, on both backends: sessions, CSRF, visibility, inline edits."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from cairn.api.app import create_app
+from cairn.core import filters as flt
+from cairn.core.demo import load_demo
+from cairn.core.keys import create_key, list_keys, revoke_key
+from cairn.core.principal import Principal
+from cairn.core.resources import PageRequest, ResourceService
+from cairn.core.tenancy import WorkspaceRef
+from cairn.models.resources import ResourceWrite
+from cairn.store import Store
+from cairn.web.session import COOKIE_NAME
+
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+FORM_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A TestClient that keeps cookies like a browser and knows its page's CSRF token."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.client = TestClient(app, follow_redirects=False, base_url="http://testserver")
+        self.csrf = ""
+        self.token = ""
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        response = self.client.get(path, **kwargs)
+        found = CSRF.search(response.text) or FORM_CSRF.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict[str, str] | None = None, *, htmx: bool = False, **kw: Any) -> Any:
+        headers = {"HX-Request": "true"} if htmx else {}
+        headers.update(kw.pop("headers", {}))
+        body = {"csrf_token": self.csrf, **(data or {})}
+        return self.client.post(path, data=body, headers=headers, **kw)
+
+    def sign_in(self, token: str) -> Any:
+        self.token = token
+        self.get("/ui/signin")
+        response = self.post("/ui/signin", {"api_key": token, "next": "/ui"})
+        assert response.status_code == 303, response.text
+        self.get("/ui")
+        return response
+
+
+@pytest.fixture
+def demo(store: Store, admin: Principal) -> ResourceService:
+    load_demo(store, admin)
+    return ResourceService(store)
+
+
+@pytest.fixture
+def app(store: Store, demo: ResourceService) -> FastAPI:
+    return create_app(store, migrate=False)
+
+
+@pytest.fixture
+def browser(app: FastAPI, store: Store, workspace: WorkspaceRef) -> Callable[[str], Browser]:
+    def make(role: str) -> Browser:
+        key = create_key(store, workspace_id=workspace.id, name=f"{role} person", role=role)
+        b = Browser(app)
+        b.sign_in(key.token)
+        return b
+
+    return make
+
+
+def find(resources: ResourceService, admin: Principal, title: str, kind: str = "table") -> dict[str, Any]:
+    node = flt.parse_filter(
+        {
+            "operator": "and",
+            "operands": [
+                {"operator": "exact", "field": "title", "value": title},
+                {"operator": "exact", "field": "entity_type", "value": kind},
+            ],
+        }
+    )
+    items = resources.list(admin, filter_node=node).items
+    assert items, title
+    return items[0]
+
+
+def test_root_and_pages_send_anonymous_visitors_to_sign_in(app: FastAPI) -> None:
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/").status_code == 307
+    assert client.get("/").headers["location"] == "/ui"
+    for path in (
+        "/ui",
+        "/ui/catalog?q=x",
+        "/ui/glossary",
+        "/ui/admin/keys",
+        "/ui/collections",
+        "/api/v1/ui/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/ui/signin?next=/ui")
+    # The API keeps its own JSON errors beside the UI.
+    assert client.get("/resource/catalog").json()["detail"]
+
+
+def test_sign_in_cookie_is_httponly_lax_and_never_holds_the_key(
+    app: FastAPI, store: Store, workspace: WorkspaceRef
+) -> None:
+    key = create_key(store, workspace_id=workspace.id, name="someone", role="editor")
+    b = Browser(app)
+    page = b.get("/ui/signin")
+    assert page.status_code == 200
+    assert 'type="password"' in page.text
+    assert 'for="api-key"' in page.text
+    response = b.post("/ui/signin", {"api_key": key.token, "next": "/ui/glossary"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/glossary"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(COOKIE_NAME + "=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/" in cookie
+    assert key.token not in cookie
+    assert key.token[6:20] not in cookie
+    home = b.get("/ui")
+    assert home.status_code == 200
+    assert key.token not in home.text
+    assert "someone" in home.text
+    assert "editor" in home.text
+    # A foreign "next" never leaves the UI.
+    b2 = Browser(app)
+    b2.get("/ui/signin")
+    assert (
+        b2.post("/ui/signin", {"api_key": key.token, "next": "//evil.example/ui"}).headers["location"]
+        == "/ui"
+    )
+
+
+def test_bad_keys_are_refused_and_sign_in_needs_its_csrf_token(app: FastAPI) -> None:
+    b = Browser(app)
+    b.get("/ui/signin")
+    response = b.post("/ui/signin", {"api_key": "cairn_not-a-key"})
+    assert response.status_code == 400
+    assert "Invalid API key." in response.text
+    assert b.get("/ui").status_code == 303
+    b.csrf = "0" * 64
+    refused = b.post("/ui/signin", {"api_key": "cairn_not-a-key"})
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+
+
+def test_writes_without_a_valid_csrf_token_or_from_another_origin_change_nothing(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal, app: FastAPI
+) -> None:
+    editor = browser("editor")
+    table = find(demo, admin, "fct_orders")
+    path = f"/ui/resource/{table['id']}/field/description"
+    stolen = editor.csrf
+    editor.csrf = ""
+    assert editor.post(path, {"value": "no token"}).status_code == 403
+    editor.csrf = "f" * 64
+    assert editor.post(path, {"value": "wrong token"}, htmx=True).status_code == 403
+    editor.csrf = stolen
+    other = editor.post(path, {"value": "cross site"}, headers={"Origin": "http://evil.example"})
+    assert other.status_code == 403
+    # A token is bound to its session: another visitor's page token does not work here.
+    stranger = browser("editor")
+    stranger.csrf = stolen
+    assert stranger.post(path, {"value": "borrowed token"}).status_code == 403
+    assert demo.get(admin, table["id"])["description"] == table["description"]
+
+
+def test_editor_edits_a_column_description_inline_and_history_records_it(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    editor = browser("editor")
+    table = find(demo, admin, "dim_customer")
+    page = editor.get(f"/ui/resource/{table['id']}")
+    assert page.status_code == 200
+    assert "Columns" in page.text
+    assert "lifetime_value" in page.text
+    column = find(demo, admin, "email", "column")
+    form = editor.get(f"/ui/resource/{column['id']}/field/description?edit=true&variant=cell")
+    assert form.status_code == 200
+    etag = re.search(r'name="etag" value="([^"]+)"', form.text)
+    assert etag
+    saved = editor.post(
+        f"/ui/resource/{column['id']}/field/description",
+        {"value": "Contact address; **PII**.", "etag": html.unescape(etag.group(1)), "variant": "cell"},
+        htmx=True,
+    )
+    assert saved.status_code == 200, saved.text
+    assert "<strong>PII</strong>" in saved.text
+    assert "Saved" in saved.text
+    assert demo.get(admin, column["id"])["description"] == "Contact address; **PII**."
+    history = demo.history(admin, column["id"], PageRequest())
+    assert history.items[0]["changes"]["description"]["new"] == "Contact address; **PII**."
+    # The same etag again is stale now: the second save is refused and keeps the text typed.
+    stale = editor.post(
+        f"/ui/resource/{column['id']}/field/description",
+        {"value": "Overwrite", "etag": html.unescape(etag.group(1)), "variant": "cell"},
+        htmx=True,
+    )
+    assert stale.status_code == 400
+    assert "Someone changed this resource" in stale.text
+    assert "Overwrite" in stale.text
+    assert demo.get(admin, column["id"])["description"] == "Contact address; **PII**."
+    # Without htmx the same form posts and redirects back (it works without JavaScript).
+    plain = editor.post(f"/ui/resource/{table['id']}/field/definition", {"value": "# Customers"})
+    assert plain.status_code == 303
+    assert demo.get(admin, table["id"])["definition"] == "# Customers"
+
+
+def test_flags_toggle_and_restore_brings_back_a_version(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    editor = browser("editor")
+    table = find(demo, admin, "fct_payments")
+    editor.get(f"/ui/resource/{table['id']}")
+    toggled = editor.post(f"/ui/resource/{table['id']}/flag/pii", {"value": "true"}, htmx=True)
+    assert toggled.status_code == 200
+    assert 'aria-pressed="true"' in toggled.text
+    assert demo.get(admin, table["id"])["pii"] is True
+    assert editor.post(f"/ui/resource/{table['id']}/flag/owner", {"value": "true"}).status_code == 404
+    assert editor.post(f"/ui/resource/{table['id']}/flag/pii", {"value": "maybe"}).status_code == 400
+    editor.post(f"/ui/resource/{table['id']}/field/description", {"value": "Rewritten"})
+    page = editor.get(f"/ui/resource/{table['id']}")
+    versions = [int(v) for v in re.findall(r'/restore/(\d+)"', page.text)]
+    assert versions, "older versions offer a restore button"
+    first = min(versions)
+    restored = editor.post(f"/ui/resource/{table['id']}/restore/{first}")
+    assert restored.status_code == 303
+    after = demo.get(admin, table["id"])
+    assert after["description"] == table["description"]
+    assert after["pii"] is False
+
+
+def test_viewer_sees_no_edit_controls_no_drafts_and_cannot_write(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    table = find(demo, admin, "stg_orders")
+    draft = demo.create(
+        admin, ResourceWrite(entity_type="document", title="Secret plan zz9", published=False)
+    )
+    viewer = browser("viewer")
+    page = viewer.get(f"/ui/resource/{table['id']}")
+    assert page.status_code == 200
+    for control in ("edit-button", "/flag/", "/restore/", "hx-post", 'method="post" action="/ui/resource'):
+        assert control not in page.text, control
+    assert "Admin" not in page.text
+    catalog = viewer.get("/ui/catalog", params={"q": "zz9"})
+    assert "Secret plan" not in catalog.text
+    assert "0 results" in catalog.text
+    assert viewer.get(f"/ui/resource/{draft['id']}").status_code == 404
+    home = viewer.get("/ui")
+    assert "Secret plan" not in home.text
+    path = f"/ui/resource/{table['id']}/field/description"
+    assert viewer.get(path + "?edit=true").status_code == 403
+    assert viewer.post(path, {"value": "vandalised"}).status_code == 403
+    assert viewer.post(f"/ui/resource/{table['id']}/flag/verified", {"value": "true"}).status_code == 403
+    assert viewer.get("/ui/admin/keys").status_code == 403
+    assert demo.get(admin, table["id"])["description"] == table["description"]
+    # An editor does see the draft, and the controls.
+    editor = browser("editor")
+    assert "Secret plan" in editor.get("/ui/catalog", params={"q": "zz9"}).text
+    assert "edit-button" in editor.get(f"/ui/resource/{table['id']}").text
+
+
+def test_catalog_filters_by_title_and_type_and_answers_htmx_with_a_fragment(
+    browser: Callable[[str], Browser],
+) -> None:
+    b = browser("viewer")
+    full = b.get("/ui/catalog", params={"q": "order"})
+    assert full.status_code == 200
+    assert "<html" in full.text
+    assert "fct_orders" in full.text
+    assert "stg_orders" in full.text
+    fragment = b.get("/ui/catalog", params={"q": "order", "type": "table"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert 'id="facets"' in fragment.text
+    titles = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', fragment.text)
+    assert set(titles) == {"fct_orders", "stg_orders", "orders"}
+    assert fragment.headers["vary"] == "Cookie, HX-Request"
+    assert b.get("/ui/catalog", params={"type": "nonsense"}).status_code == 200
+    assert b.get("/ui/catalog", params={"page": 0}).status_code == 400
+    assert b.get("/ui/catalog", params={"q": "x" * 201}).status_code == 400
+
+
+def test_markdown_is_rendered_without_running_anything(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    table = find(demo, admin, "orders")
+    demo.update(
+        admin,
+        table["id"],
+        ResourceWrite(
+            description='<script>alert(1)</script> <img src=x onerror="alert(2)">',
+            definition="[click](javascript:alert(3)) and [docs](https://example.com)\n\n| a |\n|---|\n| 1 |",
+        ),
+    )
+    page = browser("viewer").get(f"/ui/resource/{table['id']}")
+    assert "<script>alert" not in page.text
+    assert "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert 'href="javascript' not in page.text
+    assert 'href="https://example.com" rel="nofollow noopener noreferrer"' in page.text
+    assert "<table>" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_revoking_a_key_ends_its_browser_sessions(
+    browser: Callable[[str], Browser], store: Store, workspace: WorkspaceRef
+) -> None:
+    b = browser("editor")
+    assert b.get("/ui").status_code == 200
+    for entry in list_keys(store, workspace_id=workspace.id):
+        if entry["name"] == "editor person":
+            revoke_key(store, workspace_id=workspace.id, key_id=str(entry["id"]))
+    response = b.get("/ui")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/ui/signin")
+
+
+def test_admin_creates_shows_once_and_revokes_keys(browser: Callable[[str], Browser]) -> None:
+    admin_b = browser("admin")
+    page = admin_b.get("/ui/admin/keys")
+    assert page.status_code == 200
+    assert "Create a key" in page.text
+    created = admin_b.post("/ui/admin/keys", {"name": "ci robot", "role": "viewer"})
+    assert created.status_code == 200
+    token = re.search(r'value="(cairn_[^"]+)"', created.text)
+    assert token, "the new token is shown once"
+    listing = admin_b.get("/ui/admin/keys")
+    assert "ci robot" in listing.text
+    assert token.group(1) not in listing.text
+    assert admin_b.post("/ui/admin/keys", {"name": " ", "role": "viewer"}).status_code == 400
+    assert admin_b.post("/ui/admin/keys", {"name": "x", "role": "root"}).status_code == 400
+    key_id = re.search(
+        r'/ui/admin/keys/([0-9a-f-]{36})/revoke"[^<]*<input[^>]*>\s*<button[^>]*Revoke key ci robot',
+        listing.text,
+    )
+    assert key_id
+    assert admin_b.post(f"/ui/admin/keys/{key_id.group(1)}/revoke").status_code == 303
+    robot = Browser(admin_b.client.app)  # type: ignore[arg-type]
+    robot.get("/ui/signin")
+    assert robot.post("/ui/signin", {"api_key": token.group(1)}).status_code == 400
+    assert browser("editor").get("/ui/admin/keys").status_code == 403
+
+
+def test_collections_are_listed_in_workspace_order_and_reordered(browser: Callable[[str], Browser]) -> None:
+    editor = browser("editor")
+    page = editor.get("/ui/collections")
+    names = re.findall(r'class="item-title" href="/ui/resource/[^"]+">([^<]+)<', page.text)
+    assert "Finance" in names
+    assert "Marketing" in names
+    ids = re.findall(r'data-id="([0-9a-f-]{36})"', page.text)
+    moved = editor.post(f"/ui/collections/{ids[0]}/move", {"direction": "down"}, htmx=True)
+    assert moved.status_code == 200
+    assert "<html" not in moved.text
+    after = re.findall(r'data-id="([0-9a-f-]{36})"', moved.text)
+    assert after[:2] == [ids[1], ids[0]]
+    dropped = editor.post(f"/ui/collections/{ids[0]}/move", {"before": ids[1]}, htmx=True)
+    assert re.findall(r'data-id="([0-9a-f-]{36})"', dropped.text) == ids
+    bad = editor.post(f"/ui/collections/{ids[0]}/move", {"before": ids[0]}, htmx=True)
+    assert bad.status_code == 400
+    assert 'role="alert"' in bad.text
+    viewer = browser("viewer")
+    assert "draggable" not in viewer.get("/ui/collections").text
+    assert viewer.post(f"/ui/collections/{ids[0]}/move", {"direction": "down"}).status_code == 403
+
+
+def test_static_assets_are_versioned_compressed_and_contained(app: FastAPI) -> None:
+    client = TestClient(app, follow_redirects=False)
+    state = app.state.web
+    url = state.assets.url("htmx.min.js")
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "immutable" in response.headers["cache-control"]
+    assert response.text.startswith("var htmx=")
+    assert client.get("/ui/static/htmx.min.js").headers["cache-control"] == "no-cache"
+    for name in ("nope.js", "..%2F__init__.py", "session.py"):
+        assert client.get(f"/ui/static/{name}").status_code == 404
+    assert {"app.css", "app.js", "htmx.min.js"} <= set(state.assets.names())
+
+
+def test_unknown_ui_paths_and_bad_ids_are_html_404s(browser: Callable[[str], Browser]) -> None:
+    b = browser("viewer")
+    for path in ("/ui/resource/not-a-uuid", "/ui/resource/00000000-0000-0000-0000-00000000dead", "/ui/nope"):
+        response = b.get(path)
+        assert response.status_code == 404, path
+        assert "text/html" in response.headers["content-type"]
+        assert "Not found" in response.text
+    fragment = b.client.get("/ui/resource/not-a-uuid", headers={"HX-Request": "true"})
+    assert fragment.headers["hx-retarget"] == "#flash"
