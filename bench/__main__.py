@@ -141,7 +141,8 @@ def main() -> None:
     store.dispose()
 
     port = free_port()
-    env = {**os.environ, "CAIRN_DATABASE_URL": url}
+    # The benchmark measures the catalog, not the Secoda-style write rate limit (30/min).
+    env = {**os.environ, "CAIRN_DATABASE_URL": url, "CAIRN_WRITE_RATE_LIMIT": "0"}
     server = subprocess.Popen(
         [
             sys.executable,

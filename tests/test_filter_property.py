@@ -18,8 +18,10 @@ from cairn.core import filters as flt
 from cairn.core.integrations import IntegrationService
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, ResourceService
+from cairn.core.tags import TagService
 from cairn.models.integrations import IntegrationCreate
 from cairn.models.resources import ResourceWrite
+from cairn.models.tags import TagWrite
 from cairn.store import Store
 from cairn.store import resources as repo
 from cairn.store.schema import resource
@@ -28,7 +30,8 @@ pytestmark = pytest.mark.slow
 
 WORDS = ["cust", "Customer", "ORDERS", "order_items", "pay%ment", "a_b", "x", "", "Événement"[1:]]
 OWNERS = ["ann", "bob", "cy"]
-TAGS = ["pii", "gold", "raw"]
+# Label tags are validated on write: these ids are created as tags before the catalog is built.
+TAGS = [f"7a9c0000-0000-4000-8000-00000000000{i}" for i in range(3)]
 NATIVE = ["table", "view", None]
 
 TEXT_FIELDS = ["title", "description", "native_type", "title_full", "icon"]
@@ -47,6 +50,8 @@ def ascii_lower(value: str) -> str:
 
 def build_catalog(store: Store, admin: Principal) -> list[dict[str, Any]]:
     service = ResourceService(store)
+    for name, tag_id in zip(("pii", "gold", "raw"), TAGS, strict=True):
+        TagService(store).create(admin, TagWrite(name=name), tag_id=tag_id)
     integration = IntegrationService(store).create(admin, IntegrationCreate(name="wh"))
     db = service.create(
         admin, ResourceWrite(entity_type="database", title="Sales", integration=integration["id"])

@@ -11,7 +11,8 @@ def test_every_change_is_a_version_and_restore_brings_back_every_field(api):
     doc = create(api.client, "/document", title="Runbook", description="v1", owners=["ann"])
     rid = doc["id"]
     api.client.patch(f"/resource/all/{rid}", json={"description": "v2", "owners": ["bob"], "pii": True})
-    api.client.patch(f"/resource/all/{rid}", json={"title": "Runbook 2", "tags": ["t1"]})
+    t1 = api.client.post("/tag/tags", json={"name": "t1"}).json()["id"]
+    api.client.patch(f"/resource/all/{rid}", json={"title": "Runbook 2", "tags": [t1]})
 
     history = api.client.get(f"/resource/all/{rid}/history").json()
     assert history["count"] == 3

@@ -16,10 +16,16 @@ from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import keys as native_keys
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import collections as secoda_collections
+from cairn.api.secoda import custom_properties as secoda_custom_properties
 from cairn.api.secoda import integrations as secoda_integrations
+from cairn.api.secoda import notifications as secoda_notifications
+from cairn.api.secoda import people as secoda_people
+from cairn.api.secoda import questions as secoda_questions
 from cairn.api.secoda import resources as secoda_resources
+from cairn.api.secoda import tags as secoda_tags
 from cairn.core.integrations import IntegrationService
 from cairn.core.keys import KeyResolver
+from cairn.core.ratelimit import WriteRateLimiter, limit_from_env
 from cairn.core.resources import ResourceService
 from cairn.store import Store, database_url_from_env
 
@@ -38,12 +44,13 @@ def healthcheck() -> FastJSONResponse:
     return FastJSONResponse({"status": "OK"})
 
 
-def build_services(store: Store) -> Services:
+def build_services(store: Store, *, write_rate_limit: int | None = None) -> Services:
     return Services(
         store=store,
         keys=KeyResolver(store),
         resources=ResourceService(store),
         integrations=IntegrationService(store),
+        write_limiter=WriteRateLimiter(store, limit_from_env(write_rate_limit)),
     )
 
 
@@ -52,11 +59,16 @@ def create_app(
     *,
     migrate: bool = True,
     max_body_bytes: int | None = None,
+    write_rate_limit: int | None = None,
 ) -> FastAPI:
+    """``write_rate_limit``: Secoda-face writes per workspace and minute.
+
+    Default: ``$CAIRN_WRITE_RATE_LIMIT``, else 30; 0 disables the limit.
+    """
     store = store or Store(database_url_from_env())
     if migrate:
         store.migrate()
-    services = build_services(store)
+    services = build_services(store, write_rate_limit=write_rate_limit)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +88,13 @@ def create_app(
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
+    # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
+    app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)
+    app.include_router(secoda_people.router)
+    app.include_router(secoda_notifications.router)
+    app.include_router(secoda_custom_properties.router)
+    app.include_router(secoda_questions.router)
     app.include_router(kontent.router)
     app.include_router(dataforce.router)
     web.install(app, services)

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from cairn.core.errors import AuthenticationFailed
 from cairn.core.integrations import IntegrationService
 from cairn.core.keys import KeyResolver
 from cairn.core.principal import Principal
+from cairn.core.ratelimit import WriteRateLimiter
 from cairn.core.resources import ResourceService
 from cairn.store import Store
 
@@ -21,6 +23,22 @@ class Services:
     keys: KeyResolver
     resources: ResourceService
     integrations: IntegrationService
+    write_limiter: WriteRateLimiter
+
+
+_LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Other faces have limits of their own; ingest endpoints (Airflow callbacks, OpenLineage events)
+# and read-only POSTs (MCP tool calls) are not entity writes.
+_UNLIMITED_PREFIXES = ("/v2/", "/users/", "/organizations", "/ai/", "/integration/run_logs/", "/keys")
+_UNLIMITED_PATHS = frozenset({"/lineage"})
+
+
+def secoda_write(request: Request) -> bool:
+    """Writes Secoda's documented limit applies to: POST, PUT and PATCH on its entity endpoints."""
+    if request.method not in _LIMITED_METHODS:
+        return False
+    path = request.url.path
+    return path not in _UNLIMITED_PATHS and not path.startswith(_UNLIMITED_PREFIXES)
 
 
 # Dependencies are async so FastAPI runs them on the event loop instead of hopping to the
@@ -40,7 +58,10 @@ async def get_principal(request: Request) -> Principal:
     if scheme.lower() not in ("bearer", "token") or not token:
         raise AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
     services: Services = request.app.state.services
-    return services.keys.resolve(token)
+    principal = services.keys.resolve(token)
+    if services.write_limiter.enabled and secoda_write(request):
+        await run_in_threadpool(services.write_limiter.hit, principal.workspace_id)
+    return principal
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

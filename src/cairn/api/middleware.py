@@ -7,6 +7,7 @@ rewritten in place, never redirected; the original is kept for building ``links`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ORIGINAL_PATH_KEY = "cairn.original_path"
 PREFIX = "/api/v1"
+
+
+# pysecoda's list loops request ``base + "/" + links.next``, i.e. a whole URL inside the path
+# (``/https://host/tag/?page=2``); that breaks against real Secoda too. The embedded scheme and
+# host are dropped and the rest is served as if it had been asked for directly.
+_EMBEDDED_URL = re.compile(r"^/+https?:/+[^/]*")
+
+
+def strip_embedded_url(path: str) -> str:
+    match = _EMBEDDED_URL.match(path)
+    if match is None:
+        return path
+    return path[match.end() :] or "/"
 
 
 def canonical_path(path: str) -> str:
@@ -31,7 +45,7 @@ class CanonicalPathMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            original = scope["path"]
+            original = strip_embedded_url(scope["path"])
             scope = dict(scope)
             scope[ORIGINAL_PATH_KEY] = original
             scope["path"] = canonical_path(original)

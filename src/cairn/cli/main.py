@@ -54,14 +54,28 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8585,
     db: DbOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes (use 1 with SQLite).")] = 1,
+    write_rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Secoda-face writes per workspace and minute, shared by all workers "
+            "(default: $CAIRN_WRITE_RATE_LIMIT or 30; 0 disables).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (migrating the database first)."""
     import uvicorn
 
+    from cairn.core.ratelimit import ENV_VAR, limit_from_env
     from cairn.store import database_url_from_env
 
     url = database_url_from_env(db)
     os.environ["CAIRN_DATABASE_URL"] = url
+    try:
+        # Workers are separate processes: they read the limit from the environment.
+        os.environ[ENV_VAR] = str(limit_from_env(write_rate_limit))
+    except ValueError as exc:
+        fail(str(exc))
     store, workspace, _ = _open(url)
     store.dispose()
     err.print(f"Cairn on http://{host}:{port}  (database: {_safe_url(url)}, workspace {workspace.id})")

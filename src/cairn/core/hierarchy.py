@@ -18,19 +18,23 @@ ALLOWED_PARENTS: dict[str, frozenset[str]] = {
     "chart": frozenset({"dashboard"}),
     "job_group": frozenset(),
     "job": frozenset({"job_group"}),
-    "event": frozenset(),
+    "category": frozenset(),
+    "event": frozenset({"category"}),
     "event_property": frozenset({"event"}),
     "query": frozenset(),
     "document": frozenset({"document"}),
     "glossary": frozenset({"glossary"}),
     "question": frozenset(),
+    "question_reply": frozenset({"question"}),
+    "test_suite": frozenset(),
+    "test": frozenset({"test_suite"}),
     "collection": frozenset({"collection"}),
     "model": frozenset(),
     "dataset": frozenset(),
 }
 
 # Types that cannot exist without a parent.
-PARENT_REQUIRED: frozenset[str] = frozenset({"schema", "column"})
+PARENT_REQUIRED: frozenset[str] = frozenset({"schema", "column", "question_reply"})
 
 # Warehouse types belong to an integration (given, or inherited from the parent).
 INTEGRATION_REQUIRED: frozenset[str] = frozenset({"database", "schema", "table", "column"})
@@ -47,8 +51,12 @@ CASCADE_DELETE: frozenset[str] = frozenset(
         "chart",
         "job_group",
         "job",
+        "category",
         "event",
         "event_property",
+        "question",
+        "test_suite",
+        "test",
     }
 )
 

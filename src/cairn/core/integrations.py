@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, select
 
+from cairn.core import audit
 from cairn.core.errors import NotFound
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, PageResult, _valid_id, check_page
@@ -92,6 +93,14 @@ class IntegrationService:
             "updated_at": now,
         }
         conn.execute(integration.insert().values(**values))
+        audit.record(
+            conn,
+            principal,
+            event="created",
+            resource_type="integration",
+            resource_id=str(values["id"]),
+            resource_title=body.name,
+        )
         return values
 
     def get(self, principal: Principal, integration_id: str) -> dict[str, Any]:
@@ -126,3 +135,11 @@ class IntegrationService:
                 )
             )
             conn.execute(delete(integration).where(COLS.pk == row.pk))
+            audit.record(
+                conn,
+                principal,
+                event="deleted",
+                resource_type="integration",
+                resource_id=row.id,
+                resource_title=row.name,
+            )

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, select
 
-from cairn.core import collections, history
+from cairn.core import audit, collections, extras, history
 from cairn.core import filters as flt
 from cairn.core.errors import InvalidInput, NotFound, PreconditionFailed
 from cairn.core.hierarchy import (
@@ -29,7 +29,7 @@ from cairn.models.common import utc_now
 from cairn.models.resources import LIST_FIELDS, BulkUpdateItem, ResourceWrite
 from cairn.store import Store
 from cairn.store import resources as repo
-from cairn.store.schema import integration, resource
+from cairn.store.schema import integration, resource, tag
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -134,7 +134,14 @@ class ResourceService:
     ) -> dict[str, Any]:
         with self.store.read() as conn:
             row = self._visible_row(conn, principal, resource_id, entity_type)
-        return repo.to_entity(row, principal.permissions())
+            return self.entity(conn, row, principal)
+
+    @staticmethod
+    def entity(conn: Connection, row: Row[Any] | dict[str, Any], principal: Principal) -> dict[str, Any]:
+        """The full entity: the row, its custom property values and its type-specific details."""
+        entity = repo.to_entity(row, principal.permissions())
+        extras.decorate(conn, [row], [entity])
+        return entity
 
     def _visible_row(
         self, conn: Connection, principal: Principal, resource_id: str, entity_type: str | None
@@ -173,9 +180,11 @@ class ResourceService:
             if paging.cap is not None:
                 limit = max(0, min(limit, paging.cap - offset))
             rows = repo.page(conn, where, keys, limit=limit, offset=offset) if limit else []
-        permissions = principal.permissions()
+            permissions = principal.permissions()
+            items = [repo.to_entity(r, permissions) for r in rows]
+            extras.decorate(conn, rows, items)
         return PageResult(
-            items=[repo.to_entity(r, permissions) for r in rows],
+            items=items,
             count=total,
             page=paging.page,
             page_size=paging.page_size,
@@ -225,7 +234,7 @@ class ResourceService:
         principal.require_write()
         with self.store.write() as conn:
             row = self.create_in(conn, principal, body, entity_type=entity_type, resource_id=resource_id)
-            return repo.to_entity(row, principal.permissions())
+            return self.entity(conn, row, principal)
 
     def create_in(
         self,
@@ -251,6 +260,7 @@ class ResourceService:
         if resource_id is not None and repo.get_row(conn, ws, resource_id) is not None:
             raise InvalidInput(f"a resource with id {resource_id} already exists", field="id")
         self._check_collections(conn, ws, body.collections)
+        check_tags(conn, ws, body.tags)
         values = self.new_row(ws, body, kind, parent, resource_id=resource_id)
         repo.insert_rows(conn, [values])
         if not values["archived"]:
@@ -266,6 +276,14 @@ class ResourceService:
             event="created",
             before=None,
             after=repo.to_entity(values, {}),
+        )
+        audit.record(
+            conn,
+            principal,
+            event="created",
+            resource_type=kind,
+            resource_id=values["id"],
+            resource_title=values["title"],
         )
         return values
 
@@ -354,7 +372,7 @@ class ResourceService:
             )
             fresh = repo.get_row(conn, principal.workspace_id, row.id)
             assert fresh is not None
-            return repo.to_entity(fresh, principal.permissions())
+            return self.entity(conn, fresh, principal)
 
     def update_in(
         self,
@@ -390,6 +408,8 @@ class ResourceService:
                 values[name] = list(dict.fromkeys(getattr(body, name) or []))
         if "collections" in sent:
             self._check_collections(conn, ws, body.collections)
+        if "tags" in sent:
+            check_tags(conn, ws, body.tags)
         if "definition" in sent and body.definition != row.definition:
             values["definition"] = body.definition
             values["definition_version"] = resource.c.definition_version + 1
@@ -483,6 +503,15 @@ class ResourceService:
                 before=repo.to_entity(row, {}),
                 after=repo.to_entity(fresh, {}) if fresh is not None else None,
             )
+            audit.record(
+                conn,
+                principal,
+                event=event,
+                resource_type=values.get("entity_type", row.entity_type),
+                resource_id=row.id,
+                resource_title=values.get("title", row.title),
+                details={"fields": sorted(k for k in sent if k in values or k in ("parent", "integration"))},
+            )
         return row
 
     def bulk_update(self, principal: Principal, items: Sequence[BulkUpdateItem]) -> builtins.list[str]:
@@ -521,6 +550,14 @@ class ResourceService:
             raise InvalidInput("the Default collection cannot be removed", field="id")
         history.record(
             conn, principal, resource_id=row.id, event="deleted", before=repo.to_entity(row, {}), after=None
+        )
+        audit.record(
+            conn,
+            principal,
+            event="deleted",
+            resource_type=row.entity_type,
+            resource_id=row.id,
+            resource_title=row.title,
         )
         repo.bump_children(conn, ws, row.parent_id, -1)
         if row.entity_type == "collection":
@@ -584,7 +621,15 @@ class ResourceService:
                 before=repo.to_entity(row, {}),
                 after=repo.to_entity(fresh, {}),
             )
-            return repo.to_entity(fresh, principal.permissions())
+            audit.record(
+                conn,
+                principal,
+                event="restored",
+                resource_type=row.entity_type,
+                resource_id=row.id,
+                resource_title=row.title,
+            )
+            return self.entity(conn, fresh, principal)
 
     def purge(self, principal: Principal, *, archived_before: datetime) -> int:
         """Remove for good what was deleted (archived) before a time; returns rows removed."""
@@ -605,6 +650,14 @@ class ResourceService:
                 doomed.add(root.pk)
                 doomed.update(d.pk for d in repo.descendants(conn, ws, root.id))
             repo.delete_pks(conn, sorted(doomed))
+            audit.record(
+                conn,
+                principal,
+                event="purged",
+                resource_type="resource",
+                resource_id=None,
+                details={"count": len(doomed), "archived_before": archived_before.isoformat()},
+            )
             return len(doomed)
 
     def unlink_collection(self, conn: Connection, workspace_id: str, collection_id: str) -> None:
@@ -643,7 +696,7 @@ class ResourceService:
             self.update_in(conn, principal, resource_id, body, event="restored")
             fresh = repo.get_row(conn, principal.workspace_id, resource_id)
             assert fresh is not None
-            return repo.to_entity(fresh, principal.permissions())
+            return self.entity(conn, fresh, principal)
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -668,6 +721,25 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def check_tags(conn: Connection, workspace_id: str, ids: builtins.list[str] | None) -> None:
+    """A resource's ``tags`` hold ids of the workspace's label tags (``/tag/tags``)."""
+    if not ids:
+        return
+    wanted = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    valid = [i for i in wanted if _valid_id(i)]
+    for start in range(0, len(valid), 500):
+        chunk = valid[start : start + 500]
+        found.update(
+            conn.execute(
+                select(tag.c.id).where(tag.c.workspace_id == workspace_id, tag.c.id.in_(chunk))
+            ).scalars()
+        )
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise InvalidInput(f"tag {missing[0]} does not exist", field="tags")
 
 
 def _utc(value: datetime) -> datetime:

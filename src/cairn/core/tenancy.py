@@ -24,12 +24,14 @@ class WorkspaceRef:
 
 def create_workspace(conn: Connection, *, organization_id: str, name: str) -> WorkspaceRef:
     from cairn.core.collections import ensure_default
+    from cairn.core.people import ensure_default_team
 
     ws_id = str(uuid.uuid4())
     conn.execute(
         insert(workspace).values(id=ws_id, organization_id=organization_id, name=name, created_at=utc_now())
     )
     ensure_default(conn, ws_id, organization_id)
+    ensure_default_team(conn, ws_id)
     return WorkspaceRef(ws_id, organization_id, name)
 
 

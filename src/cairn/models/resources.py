@@ -25,6 +25,10 @@ ENTITY_TYPES: tuple[str, ...] = (
     "document",
     "glossary",
     "question",
+    "question_reply",
+    "category",
+    "test_suite",
+    "test",
     "collection",
     "model",
     "dataset",
@@ -50,6 +54,10 @@ EntityTypeName = Literal[
     "glossary",
     "dictionary_term",
     "question",
+    "question_reply",
+    "category",
+    "test_suite",
+    "test",
     "collection",
     "model",
     "dataset",
@@ -182,6 +190,9 @@ class Resource(ReadModel):
     question_priority: str | None = None
     question_answered_by: str | None = None
     question_assigned_to: str | None = None
+    properties: dict[str, Any] = Field(
+        default_factory=dict, description="custom: the entity's custom property values"
+    )
 
 
 class PageLinks(BaseModel):

@@ -224,3 +224,178 @@ workspace_state = Table(
     Column("workspace_id", Id, ForeignKey("workspace.id"), primary_key=True),
     Column("collections_modified_at", Timestamp),
 )
+
+# ---- the rest of the Secoda surface (tags, people, custom properties, runs, audit, limits) ----
+
+# Label-style tags (``/tag/tags``); a resource's ``tags`` list holds their ids.
+tag = Table(
+    "tag",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("name", Str, nullable=False),
+    Column("description", Text),
+    Column("color", String(32)),
+    Column("integration_id", Id),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_tag_workspace_id"),
+    UniqueConstraint("workspace_id", "name", name="uq_tag_name"),
+)
+
+# Catalog people. They are records (owners, assignees, team members), not login identities:
+# API keys authenticate; a key's name is what the audit log shows as the performer.
+catalog_user = Table(
+    "catalog_user",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("email", Str, nullable=False),
+    Column("email_key", Str, nullable=False),  # lower-cased: emails are unique regardless of case
+    Column("first_name", Str, nullable=False),
+    Column("last_name", Str, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("pending", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("is_service_account", Boolean, nullable=False),
+    Column("profile_picture", Text),
+    Column("last_login", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_catalog_user_workspace_id"),
+    UniqueConstraint("workspace_id", "email_key", name="uq_catalog_user_email"),
+)
+
+team = Table(
+    "team",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("name", Str, nullable=False),
+    Column("icon", Str),
+    Column("description", Text),
+    Column("type", String(8), nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("is_default_team", Boolean, nullable=False),
+    Column("onboarding_completed", Boolean, nullable=False),
+    Column("sidebar_settings", Json, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_team_workspace_id"),
+)
+
+user_group = Table(
+    "user_group",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("name", Str, nullable=False),
+    Column("icon", Str),
+    Column("description", Text),
+    Column("snowflake_role", Str),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_user_group_workspace_id"),
+)
+
+# Who is in which team or group (``kind`` is "team" or "group").
+membership = Table(
+    "membership",
+    metadata,
+    Column("workspace_id", Id, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("container_id", Id, nullable=False),
+    Column("user_id", Id, nullable=False),
+    UniqueConstraint("workspace_id", "kind", "container_id", "user_id", name="uq_membership_member"),
+)
+Index("ix_membership_user", membership.c.workspace_id, membership.c.user_id)
+
+custom_property = Table(
+    "custom_property",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("name", Str, nullable=False),
+    Column("entity_types", Json, nullable=False),
+    Column("value_type", String(32), nullable=False),
+    Column("integration_id", Id),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_custom_property_workspace_id"),
+    UniqueConstraint("workspace_id", "name", name="uq_custom_property_name"),
+)
+
+custom_property_value = Table(
+    "custom_property_value",
+    metadata,
+    Column("property_pk", Pk, ForeignKey("custom_property.pk", ondelete="CASCADE"), nullable=False),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", Id, nullable=False),
+    Column("value", Json, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("property_pk", "resource_pk", name="uq_custom_property_value_pair"),
+)
+Index("ix_custom_property_value_resource", custom_property_value.c.resource_pk)
+
+# Fields only some entity types have (a reply's accepted_answer, an event property's type,
+# a dbt test's status), kept beside the resource row and merged into the entity on read.
+resource_detail = Table(
+    "resource_detail",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("data", Json, nullable=False),
+)
+
+# Executions recorded on a resource: Airflow task runs on a job, dbt test results on a test.
+run = Table(
+    "run",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", Id, nullable=False),
+    Column("id", Id, nullable=False),
+    Column("run_key", Str, nullable=False),  # what makes a re-sent run the same run
+    Column("name", Str, nullable=False),
+    Column("status", String(32)),
+    Column("started_at", Timestamp),
+    Column("finished_at", Timestamp),
+    Column("details", Json, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("resource_pk", "run_key", name="uq_run_key"),
+)
+Index("ix_run_resource_started", run.c.resource_pk, run.c.started_at)
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("id", Id, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", Str),
+    Column("resource_title", Str),
+    Column("performer_id", Id),
+    Column("performer_name", Str),
+    Column("details", Json, nullable=False),
+)
+Index("ix_audit_event_time", audit_event.c.workspace_id, audit_event.c.created_at)
+
+# Write counters per workspace and minute, shared by every server process through the database.
+rate_window = Table(
+    "rate_window",
+    metadata,
+    Column("workspace_id", Id, primary_key=True),
+    Column("scope", String(16), primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("hits", Integer, nullable=False),
+)

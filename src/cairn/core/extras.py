@@ -1,0 +1,140 @@
+"""What an entity shows beyond its resource row: custom property values and type-specific details.
+
+Both live in side tables keyed by the resource's ``pk`` (deleted with it). Read paths load them
+for a whole page in two indexed queries and merge them into the entity dicts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from cairn.models.common import iso, utc_now
+from cairn.store.schema import custom_property, custom_property_value, resource_detail
+
+CP = custom_property.c
+CV = custom_property_value.c
+D = resource_detail.c
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield list(values[start : start + _CHUNK])
+
+
+def details_of(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(pks):
+        for pk, data in conn.execute(select(D.resource_pk, D.data).where(D.resource_pk.in_(chunk))):
+            found[pk] = data or {}
+    return found
+
+
+def set_details(conn: Connection, workspace_id: str, resource_pk: int, changes: dict[str, Any]) -> None:
+    """Merge ``changes`` into a resource's details (a key set to None is removed)."""
+    current = conn.execute(select(D.data).where(D.resource_pk == resource_pk)).scalar_one_or_none()
+    merged = dict(current or {})
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if current is None:
+        if merged:
+            conn.execute(
+                insert(resource_detail).values(
+                    resource_pk=resource_pk, workspace_id=workspace_id, data=merged
+                )
+            )
+    elif merged:
+        conn.execute(update(resource_detail).where(D.resource_pk == resource_pk).values(data=merged))
+    else:
+        conn.execute(delete(resource_detail).where(D.resource_pk == resource_pk))
+
+
+def custom_values_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks(pks):
+        stmt = (
+            select(
+                CV.resource_pk,
+                CV.value,
+                CV.created_at,
+                CV.updated_at,
+                CP.id,
+                CP.name,
+                CP.value_type,
+                CP.pk,
+            )
+            .join(custom_property, CP.pk == CV.property_pk)
+            .where(CV.resource_pk.in_(chunk))
+            .order_by(CV.resource_pk, CP.pk)
+        )
+        for row in conn.execute(stmt):
+            items = found[row.resource_pk]
+            items.append(
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "value": unwrap(row.value),
+                    "type": row.value_type,
+                    "order": len(items),
+                    "created_at": iso(row.created_at),
+                    "updated_at": iso(row.updated_at),
+                }
+            )
+    return found
+
+
+def decorate(conn: Connection, rows: Sequence[Any], entities: Sequence[dict[str, Any]]) -> None:
+    """Add ``properties.custom`` and the type-specific details to entities built from ``rows``."""
+    pks = [_pk(row) for row in rows]
+    if not pks:
+        return
+    details = details_of(conn, pks)
+    custom = custom_values_of(conn, pks)
+    for pk, entity in zip(pks, entities, strict=True):
+        entity["properties"] = {"custom": custom.get(pk, [])}
+        extra = details.get(pk)
+        if extra:
+            entity.update(extra)
+
+
+def _pk(row: Any) -> int:
+    if isinstance(row, dict):
+        return int(row["pk"])
+    return int(row.pk)
+
+
+def wrap(value: Any) -> dict[str, Any]:
+    """Values are stored inside an object: SQLite's JSON affinity would turn a bare ``12.5`` into a REAL."""
+    return {"value": value}
+
+
+def unwrap(stored: Any) -> Any:
+    return stored.get("value") if isinstance(stored, dict) else stored
+
+
+def touch_value(conn: Connection, workspace_id: str, property_pk: int, resource_pk: int, value: Any) -> None:
+    now = utc_now()
+    value = wrap(value)
+    changed = conn.execute(
+        update(custom_property_value)
+        .where(CV.property_pk == property_pk, CV.resource_pk == resource_pk)
+        .values(value=value, updated_at=now)
+    )
+    if not changed.rowcount:
+        conn.execute(
+            insert(custom_property_value).values(
+                property_pk=property_pk,
+                resource_pk=resource_pk,
+                workspace_id=workspace_id,
+                value=value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
