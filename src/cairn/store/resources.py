@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 from sqlalchemy.types import JSON, DateTime
 
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
@@ -329,10 +329,18 @@ def _member_rows(
     return out
 
 
+_UPDATE_BY_PK = update(resource).where(R.pk == bindparam("row_pk"))
+
+
 def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, Any]) -> None:
     if not values:
         return
-    conn.execute(update(resource).where(R.pk == pk).values(**values))
+    if any(isinstance(v, ClauseElement) for v in values.values()):
+        conn.execute(update(resource).where(R.pk == pk).values(**values))
+    else:
+        # One statement object for every plain update: only the SET keys vary, and SQLAlchemy
+        # caches a compiled form per key set instead of building a statement per call.
+        conn.execute(_UPDATE_BY_PK, {**values, "row_pk": pk})
     changed_lists = [f for f in LIST_FIELDS if f in values]
     if changed_lists:
         conn.execute(delete(resource_member).where(M.resource_pk == pk, M.field.in_(changed_lists)))
