@@ -1,7 +1,7 @@
 """full-text search index over resources, kept by database triggers
 
 Revision ID: 0012_search
-Revises: 0004_surface
+Revises: 0011_lineage
 
 Every write path (API, bulk update, import, connectors, raw SQL) changes ``resource`` rows, so
 the index follows from triggers on that table: nothing in Python can forget it, and it commits
@@ -31,7 +31,7 @@ from string import ascii_uppercase
 from alembic import op
 
 revision: str = "0012_search"
-down_revision: str | None = "0004_surface"
+down_revision: str | None = "0011_lineage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
