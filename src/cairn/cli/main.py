@@ -99,7 +99,16 @@ def _safe_url(url: str) -> str:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key.")],
-    role: Annotated[str, typer.Option(help="admin, editor, viewer or guest.")] = "admin",
+    role: Annotated[
+        str | None,
+        typer.Option(help="admin, editor, viewer or guest (default: the --user's role, else admin)."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="The catalog user (email or id) the key acts for; its teams scope what it sees."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create an API key in the default workspace; the token is the last line printed."""
@@ -108,7 +117,7 @@ def keys_create(
 
     store, workspace, _ = _open(db)
     try:
-        key = create_key(store, workspace_id=workspace.id, name=name, role=role)
+        key = create_key(store, workspace_id=workspace.id, name=name, role=role, user=user)
     except CairnError as exc:
         fail(exc.message)
     err.print(
