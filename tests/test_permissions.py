@@ -16,6 +16,8 @@ import pytest
 from cairn.core.collections import DEFAULT_COLLECTION_ID
 from cairn.core.exchange import export_workspace
 from cairn.core.keys import KeyResolver, create_key
+from cairn.core.lineage import EdgeSpec, LineageService
+from cairn.core.principal import system_principal
 from cairn.core.resources import ResourceService
 from tests.helpers import create, make_integration
 
@@ -53,6 +55,7 @@ class World:
     teams: dict[str, str] = field(default_factory=dict)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    edges: list[tuple[str, str]] = field(default_factory=list)
 
     def hidden_from(self, role: str) -> set[str]:
         return {self.ids[n] for n in RESOURCES if n not in VISIBLE[role]}
@@ -90,6 +93,18 @@ def build(api: Any) -> World:
         if kind == "column":
             body["parent"] = world.ids["gen-pub"]
         world.ids[name] = create(client, **body)["id"]
+    edges = [
+        ("gen-pub", "aaa-pub"),
+        ("aaa-pub", "aaa-model"),
+        ("bbb-pub", "aaa-open"),
+        ("aaa-open", "gen-pub"),
+    ]
+    edges.append(("aaa-pub", "aaa-gone"))
+    LineageService(api.store).add_edges(
+        system_principal(api.workspace.id, api.workspace.organization_id),
+        [EdgeSpec(world.ids[up], world.ids[down], "manual") for up, down in edges],
+    )
+    world.edges = edges
     assert client.delete(f"/resource/all/{world.ids['aaa-gone']}").status_code == 204
 
     users = {
@@ -220,6 +235,17 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
         if line["kind"] == "resource"
     }
     assert exported == expected | ({world.ids["aaa-gone"]} if role == "admin" else set())
+
+    # lineage edges: only those with both ends visible
+    lineage = LineageService(world.api.store).list(principal)
+    shown = {(e["upstream_id"], e["downstream_id"]) for e in lineage.items}
+    want_edges = {
+        (world.ids[up], world.ids[down])
+        for up, down in world.edges
+        if world.ids[up] in expected and world.ids[down] in expected
+    }
+    assert shown == want_edges
+    assert lineage.count == len(want_edges)
 
     # the audit log names every resource: admins only
     audit = world.api.client.get("/notification/workspace", headers=world.headers[role])

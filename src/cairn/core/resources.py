@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
 from cairn.core import audit, collections, extras, history, visibility
 from cairn.core import filters as flt
@@ -119,12 +119,25 @@ class ResourceService:
     # ---- reads -------------------------------------------------------------------------
 
     def visibility(self, principal: Principal, node: flt.Filter | None) -> ColumnElement[bool]:
-        """What a caller may see under a filter (core/visibility.py holds the rule)."""
-        return visibility.resource_clause(
-            principal,
-            include_archived=flt.mentions(node, "archived"),
-            include_stale=flt.mentions(node, "stale"),
-        )
+        """What a caller may see; the one place read paths get their base conditions."""
+        return and_(*self.visibility_of(resource, principal, node))
+
+    @staticmethod
+    def visibility_of(
+        table: FromClause, principal: Principal, node: flt.Filter | None = None
+    ) -> builtins.list[ColumnElement[bool]]:
+        """The visibility rule over ``table`` (the resource table or an alias of it).
+
+        The rule itself (roles, published, teams) lives in core/visibility.py.
+        """
+        return [
+            visibility.resource_clause(
+                principal,
+                table=table,
+                include_archived=flt.mentions(node, "archived"),
+                include_stale=flt.mentions(node, "stale"),
+            )
+        ]
 
     def get(
         self, principal: Principal, resource_id: str, *, entity_type: str | None = None

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, exists, false, or_, select
 
 from cairn.core.errors import NotFound
 from cairn.core.principal import Principal
@@ -108,39 +108,66 @@ def team_clause(principal: Principal, pk: ColumnElement[Any] = R.pk) -> ColumnEl
 
 
 def resource_clause(
-    principal: Principal, *, include_archived: bool = False, include_stale: bool = False
+    principal: Principal,
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+    table: FromClause = resource,
 ) -> ColumnElement[bool]:
-    """What the caller may see of the ``resource`` table."""
-    conditions: list[ColumnElement[bool]] = [R.workspace_id == principal.workspace_id]
+    """What the caller may see of the ``resource`` table (or of an alias of it, for joins)."""
+    c = table.c
+    conditions: list[ColumnElement[bool]] = [c.workspace_id == principal.workspace_id]
     if not include_archived:
-        conditions.append(R.archived.is_(False))
+        conditions.append(c.archived.is_(False))
     if not include_stale:
-        conditions.append(R.stale.is_(False))
+        conditions.append(c.stale.is_(False))
     if not principal.sees_drafts:
-        conditions.append(R.published.is_(True))
-    teams = team_clause(principal)
+        conditions.append(c.published.is_(True))
+    teams = team_clause(principal, c.pk)
     if teams is not None:
         conditions.append(teams)
     return and_(*conditions)
 
 
-def visible_ids(conn: Connection, principal: Principal, ids: list[str], **options: bool) -> set[str]:
+def visible_ids(
+    conn: Connection,
+    principal: Principal,
+    ids: list[str],
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+) -> set[str]:
     """Which of these resource ids the caller may see (for paths that name resources by id)."""
     found: set[str] = set()
     wanted = list(dict.fromkeys(ids))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         found.update(
-            conn.execute(select(R.id).where(resource_clause(principal, **options), R.id.in_(chunk))).scalars()
+            conn.execute(
+                select(R.id).where(
+                    resource_clause(
+                        principal, include_archived=include_archived, include_stale=include_stale
+                    ),
+                    R.id.in_(chunk),
+                )
+            ).scalars()
         )
     return found
 
 
-def require_visible(conn: Connection, principal: Principal, pk: int, **options: bool) -> None:
+def require_visible(
+    conn: Connection,
+    principal: Principal,
+    pk: int,
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+) -> None:
     """Writes reach only what the caller can read: anything else does not exist for them."""
     if principal.is_admin:
         return
-    stmt = select(R.pk).where(R.pk == pk, resource_clause(principal, **options))
+    clause = resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
+    stmt = select(R.pk).where(R.pk == pk, clause)
     if conn.execute(stmt).first() is None:
         raise NotFound("Not found.")
 
