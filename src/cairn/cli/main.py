@@ -62,18 +62,27 @@ def serve(
             "(default: $CAIRN_WRITE_RATE_LIMIT or 30; 0 disables).",
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Count rate limits in Redis instead of the database (default: $CAIRN_REDIS_URL).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (migrating the database first)."""
     import uvicorn
 
-    from cairn.core.ratelimit import ENV_VAR, limit_from_env
+    from cairn.core.ratelimit import ENV_VAR, REDIS_URL_VAR, kontent_limits_from_env, limit_from_env
     from cairn.store import database_url_from_env
 
     url = database_url_from_env(db)
     os.environ["CAIRN_DATABASE_URL"] = url
+    if redis_url:
+        os.environ[REDIS_URL_VAR] = redis_url
     try:
-        # Workers are separate processes: they read the limit from the environment.
+        # Workers are separate processes: they read the limits from the environment.
         os.environ[ENV_VAR] = str(limit_from_env(write_rate_limit))
+        kontent_limits_from_env()
     except ValueError as exc:
         fail(str(exc))
     store, workspace, _ = _open(url)
