@@ -30,6 +30,8 @@ from cairn.core.resources import ResourceService
 from cairn.store import Store, database_url_from_env
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Metadata files and dbt manifests (import_metadata, upload_artifacts).
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 class Health(BaseModel):
@@ -99,7 +101,10 @@ def create_app(
     app.include_router(dataforce.router)
     web.install(app, services)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
+    upload_limit = int(os.environ.get("CAIRN_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw, upload_max_bytes=upload_limit
+    )
     app.add_middleware(CanonicalPathMiddleware)
     return app
 

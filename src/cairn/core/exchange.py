@@ -88,7 +88,7 @@ class ImportReport:
         return sum(self.created.values())
 
 
-def _timestamp(value: Any) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -267,7 +267,7 @@ class Importer:
         ):
             raise InvalidInput(f"a resource with id {resource_id} already exists")
         stamps = {
-            name: _timestamp(data.get(name))
+            name: parse_timestamp(data.get(name))
             for name in ("created_at", "updated_at", "archived_at", "stale_at", "multiplayer_last_modified")
         }
         row = self.resources.new_row(
