@@ -15,9 +15,11 @@ from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import keys as native_keys
 from cairn.api.responses import FastJSONResponse
+from cairn.api.secoda import ai as secoda_ai
 from cairn.api.secoda import collections as secoda_collections
 from cairn.api.secoda import custom_properties as secoda_custom_properties
 from cairn.api.secoda import integrations as secoda_integrations
+from cairn.api.secoda import lineage as secoda_lineage
 from cairn.api.secoda import notifications as secoda_notifications
 from cairn.api.secoda import people as secoda_people
 from cairn.api.secoda import questions as secoda_questions
@@ -97,6 +99,8 @@ def create_app(
     app.include_router(secoda_notifications.router)
     app.include_router(secoda_custom_properties.router)
     app.include_router(secoda_questions.router)
+    app.include_router(secoda_ai.router)
+    app.include_router(secoda_lineage.router)
     app.include_router(kontent.router)
     app.include_router(dataforce.router)
     web.install(app, services)
