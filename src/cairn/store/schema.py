@@ -437,3 +437,15 @@ lineage_edge = Table(
     UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
 )
 Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
+
+# The last artifacts an integration uploaded (dbt's manifest and run_results), kept so that
+# ``trigger`` can run the extraction again without a new upload.
+integration_artifact = Table(
+    "integration_artifact",
+    metadata,
+    Column("workspace_id", Id, primary_key=True),
+    Column("integration_id", Id, primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("content", Text, nullable=False),
+    Column("uploaded_at", Timestamp, nullable=False),
+)

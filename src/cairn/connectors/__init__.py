@@ -1,0 +1,1 @@
+"""Connectors: outside formats (dbt artifacts, ...) turned into catalog records."""
