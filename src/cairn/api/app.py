@@ -13,6 +13,7 @@ from cairn import web
 from cairn.api import dataforce, errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
+from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import collections as secoda_collections
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
+    app.include_router(native_ingest.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)
