@@ -449,3 +449,25 @@ integration_artifact = Table(
     Column("content", Text, nullable=False),
     Column("uploaded_at", Timestamp, nullable=False),
 )
+
+# ---- connectors ----
+
+# One row per (integration, source path) a connector wrote: which resource it maps to, a
+# fingerprint of what the source said last time (an unchanged source writes nothing), the
+# values it wrote (a field whose current value differs from every source's was written by a
+# user and is left alone), and whether the source last found it missing (stale).
+source_record = Table(
+    "source_record",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("integration_id", Id, nullable=False),
+    Column("databuilder_id", Str, nullable=False),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("written", Json, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("seen_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "integration_id", "databuilder_id", name="uq_source_record_key"),
+)
+Index("ix_source_record_resource", source_record.c.resource_pk)
