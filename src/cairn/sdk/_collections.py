@@ -72,15 +72,15 @@ class Collections(Namespace[C]):
         self,
         description: str,
         name: str,
-        collection_type: CollectionType | str,
+        collection_type: CollectionType | str | None,
         tags: builtins.list[str] | None = None,
     ) -> Call[Collection]:
-        """Create a collection (``CollectionType.MODEL`` or ``DATASET``)."""
+        """Create a collection (``CollectionType.MODEL``, ``DATASET`` or ``None``)."""
         yield from self._client._ensure_configured()
         body = {
             "description": description,
             "name": name,
-            "collection_type": str(collection_type),
+            "collection_type": None if collection_type is None else str(collection_type),
             "tags": tags,
         }
         reply = yield Req("POST", f"{self._client._orbit_path()}/collections", json=body)

@@ -141,6 +141,10 @@ class SyncPager(Generic[T]):
         for page in self.pages():
             yield from page.items
 
+    def first_page(self) -> Page[T]:
+        """Only the first page (one request): its items and, where the endpoint says, the total."""
+        return self._client._run(self._query.fetch(self._query.first))
+
     def first(self) -> T | None:
         """The first item (one request for a single item), or ``None``."""
         page = self._client._run(self._query.fetch(self._query.smallest().first))
@@ -188,6 +192,9 @@ class AsyncPager(Generic[T]):
         async for page in self.pages():
             for item in page.items:
                 yield item
+
+    async def first_page(self) -> Page[T]:
+        return await self._client._arun(self._query.fetch(self._query.first))
 
     async def first(self) -> T | None:
         page = await self._client._arun(self._query.fetch(self._query.smallest().first))
