@@ -79,6 +79,8 @@ def connected(url: str | None, api_key: str | None, db: str | None) -> Iterator[
 
     try:
         client = Target(url, api_key, db).open()
+    except typer.Exit:
+        raise
     except CairnError as exc:
         fail(str(exc))
     except Exception as exc:  # an unreachable or unreadable database: one line, no traceback
