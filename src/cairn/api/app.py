@@ -15,6 +15,7 @@ from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
+from cairn.api.native import scan as native_scan
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import ai as secoda_ai
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
+    app.include_router(native_scan.router)
     app.include_router(native_search.router)
     app.include_router(native_ingest.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.

@@ -1,4 +1,5 @@
-"""The ``cairn`` command: serve, keys, demo, export, import."""
+"""The ``cairn`` command: serve, keys, demo, export, import; catalog commands live in their own
+modules (browse, collections, mcp) and are registered below."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+from cairn.cli import browse, mcp_command
+from cairn.cli import collections as collections_cli
 
 app = typer.Typer(
     name="cairn",
@@ -280,6 +284,11 @@ def _lines(path: Path) -> Iterator[bytes]:
         return
     with path.open("rb") as handle:
         yield from handle
+
+
+browse.register(app)
+app.add_typer(collections_cli.app, name="collections")
+mcp_command.register(app)
 
 
 def main() -> None:
