@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cairn.core import collections
+from cairn.core import collections, visibility
 from cairn.core.errors import CairnError, InvalidInput
 from cairn.core.integrations import IntegrationService, to_integration
 from cairn.core.principal import Principal
@@ -51,8 +51,10 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             .order_by(integration.c.pk)
         ):
             yield {"kind": "integration", "data": to_integration(row)}
-        for row in _resources_parents_first(conn, principal.workspace_id):
-            yield {"kind": "resource", "data": repo.to_entity(row, permissions)}
+        for row in _resources_parents_first(conn, principal):
+            entity = repo.to_entity(row, permissions)
+            visibility.redact(conn, principal, [entity])
+            yield {"kind": "resource", "data": entity}
         for record in collections.CollectionService(store).list(principal, conn=conn):
             yield {
                 "kind": "collection",
@@ -68,7 +70,9 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             }
 
 
-def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[Any]:
+def _resources_parents_first(conn: Connection, principal: Principal) -> Iterator[Any]:
+    """Every resource the caller may see; an admin's export is a backup, so it keeps deletions."""
+    workspace_id = principal.workspace_id
     r = resource.c
     tree = (
         select(r.pk, literal(0).label("depth"))
@@ -81,7 +85,12 @@ def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[An
         .join(resource, resource.c.pk == tree.c.pk)
         .where(child.c.workspace_id == workspace_id, child.c.parent_id == resource.c.id)
     )
-    stmt = select(resource).join(tree, tree.c.pk == r.pk).order_by(tree.c.depth, r.pk)
+    stmt = (
+        select(resource)
+        .join(tree, tree.c.pk == r.pk)
+        .where(visibility.resource_clause(principal, include_archived=principal.is_admin, include_stale=True))
+        .order_by(tree.c.depth, r.pk)
+    )
     yield from conn.execution_options(yield_per=BATCH).execute(stmt)
 
 
@@ -95,7 +104,7 @@ class ImportReport:
         return sum(self.created.values())
 
 
-def _timestamp(value: Any) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -197,7 +206,7 @@ def _prepare_resource(
         raise InvalidInput("id must be a UUID")
     body = ResourceWrite.model_validate(data)
     kind = ResourceService.requested_type(body, None)
-    stamps = {name: _timestamp(data.get(name)) for name in _STAMPS}
+    stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
     row = ResourceService.unplaced_row(workspace_id, body, kind, resource_id=resource_id, timestamps=stamps)
     row["definition_version"] = max(1, int(data.get("definition_version") or 1))
     if isinstance(data.get("multiplayer_last_modified_by"), str):
@@ -557,7 +566,7 @@ class Importer:
             resource_id in self._parents or resource_id in state.pending or resource_id in state.existing
         ):
             raise InvalidInput(f"a resource with id {resource_id} already exists")
-        stamps = {name: _timestamp(data.get(name)) for name in _STAMPS}
+        stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
         row = self.resources.new_row(
             self.principal.workspace_id, body, kind, parent, resource_id=resource_id, timestamps=stamps
         )
