@@ -14,6 +14,7 @@ from cairn.api import dataforce, errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import keys as native_keys
+from cairn.api.native import lineage as native_lineage
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import collections as secoda_collections
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
     app.include_router(native_search.router)
+    app.include_router(native_lineage.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)
