@@ -62,18 +62,27 @@ def serve(
             "(default: $CAIRN_WRITE_RATE_LIMIT or 30; 0 disables).",
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Count rate limits in Redis instead of the database (default: $CAIRN_REDIS_URL).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (migrating the database first)."""
     import uvicorn
 
-    from cairn.core.ratelimit import ENV_VAR, limit_from_env
+    from cairn.core.ratelimit import ENV_VAR, REDIS_URL_VAR, kontent_limits_from_env, limit_from_env
     from cairn.store import database_url_from_env
 
     url = database_url_from_env(db)
     os.environ["CAIRN_DATABASE_URL"] = url
+    if redis_url:
+        os.environ[REDIS_URL_VAR] = redis_url
     try:
-        # Workers are separate processes: they read the limit from the environment.
+        # Workers are separate processes: they read the limits from the environment.
         os.environ[ENV_VAR] = str(limit_from_env(write_rate_limit))
+        kontent_limits_from_env()
     except ValueError as exc:
         fail(str(exc))
     store, workspace, _ = _open(url)
@@ -99,7 +108,16 @@ def _safe_url(url: str) -> str:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key.")],
-    role: Annotated[str, typer.Option(help="admin, editor, viewer or guest.")] = "admin",
+    role: Annotated[
+        str | None,
+        typer.Option(help="admin, editor, viewer or guest (default: the --user's role, else admin)."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="The catalog user (email or id) the key acts for; its teams scope what it sees."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create an API key in the default workspace; the token is the last line printed."""
@@ -108,7 +126,7 @@ def keys_create(
 
     store, workspace, _ = _open(db)
     try:
-        key = create_key(store, workspace_id=workspace.id, name=name, role=role)
+        key = create_key(store, workspace_id=workspace.id, name=name, role=role, user=user)
     except CairnError as exc:
         fail(exc.message)
     err.print(

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cairn.core import collections
+from cairn.core import collections, visibility
 from cairn.core.errors import CairnError, InvalidInput
 from cairn.core.integrations import IntegrationService, to_integration
 from cairn.core.principal import Principal
@@ -44,8 +44,10 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             .order_by(integration.c.pk)
         ):
             yield {"kind": "integration", "data": to_integration(row)}
-        for row in _resources_parents_first(conn, principal.workspace_id):
-            yield {"kind": "resource", "data": repo.to_entity(row, permissions)}
+        for row in _resources_parents_first(conn, principal):
+            entity = repo.to_entity(row, permissions)
+            visibility.redact(conn, principal, [entity])
+            yield {"kind": "resource", "data": entity}
         for record in collections.CollectionService(store).list(principal, conn=conn):
             yield {
                 "kind": "collection",
@@ -61,7 +63,9 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             }
 
 
-def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[Any]:
+def _resources_parents_first(conn: Connection, principal: Principal) -> Iterator[Any]:
+    """Every resource the caller may see; an admin's export is a backup, so it keeps deletions."""
+    workspace_id = principal.workspace_id
     r = resource.c
     tree = (
         select(r.pk, literal(0).label("depth"))
@@ -74,7 +78,12 @@ def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[An
         .join(resource, resource.c.pk == tree.c.pk)
         .where(child.c.workspace_id == workspace_id, child.c.parent_id == resource.c.id)
     )
-    stmt = select(resource).join(tree, tree.c.pk == r.pk).order_by(tree.c.depth, r.pk)
+    stmt = (
+        select(resource)
+        .join(tree, tree.c.pk == r.pk)
+        .where(visibility.resource_clause(principal, include_archived=principal.is_admin, include_stale=True))
+        .order_by(tree.c.depth, r.pk)
+    )
     yield from conn.execution_options(yield_per=BATCH).execute(stmt)
 
 

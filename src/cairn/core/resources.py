@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
-from cairn.core import audit, collections, extras, history
+from cairn.core import audit, collections, extras, history, visibility
 from cairn.core import filters as flt
 from cairn.core.errors import InvalidInput, NotFound, PreconditionFailed
 from cairn.core.hierarchy import (
@@ -126,16 +126,18 @@ class ResourceService:
     def visibility_of(
         table: FromClause, principal: Principal, node: flt.Filter | None = None
     ) -> builtins.list[ColumnElement[bool]]:
-        """The visibility rule over ``table`` (the resource table or an alias of it)."""
-        c = table.c
-        conditions: builtins.list[ColumnElement[bool]] = [c.workspace_id == principal.workspace_id]
-        if not flt.mentions(node, "archived"):
-            conditions.append(c.archived.is_(False))
-        if not flt.mentions(node, "stale"):
-            conditions.append(c.stale.is_(False))
-        if not principal.sees_drafts:
-            conditions.append(c.published.is_(True))
-        return conditions
+        """The visibility rule over ``table`` (the resource table or an alias of it).
+
+        The rule itself (roles, published, teams) lives in core/visibility.py.
+        """
+        return [
+            visibility.resource_clause(
+                principal,
+                table=table,
+                include_archived=flt.mentions(node, "archived"),
+                include_stale=flt.mentions(node, "stale"),
+            )
+        ]
 
     def get(
         self, principal: Principal, resource_id: str, *, entity_type: str | None = None
@@ -149,20 +151,17 @@ class ResourceService:
         """The full entity: the row, its custom property values and its type-specific details."""
         entity = repo.to_entity(row, principal.permissions())
         extras.decorate(conn, [row], [entity])
+        visibility.redact(conn, principal, [entity])
         return entity
 
     def _visible_row(
         self, conn: Connection, principal: Principal, resource_id: str, entity_type: str | None
     ) -> Row[Any]:
-        row = _valid_id(resource_id) and repo.get_row(conn, principal.workspace_id, resource_id)
-        if (
-            not row
-            or row.archived
-            or (entity_type is not None and row.entity_type != entity_type)
-            or (not principal.sees_drafts and not row.published)
-        ):
+        row = _valid_id(resource_id) and visibility.visible_row(conn, principal, resource_id)
+        if not row or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
-        return row
+        found: Row[Any] = row
+        return found
 
     def list(
         self,
@@ -175,7 +174,9 @@ class ResourceService:
     ) -> PageResult:
         node = filter_node
         if team:
-            node = flt.all_of(node, flt.Condition("exact", flt.FIELDS["teams"], team))
+            # ``teams`` narrows to resources of any of the given (comma-separated) teams.
+            wanted = [t.strip() for t in team.split(",") if t.strip()]
+            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], wanted))
         where = self.visibility(principal, node)
         if node is not None:
             where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
@@ -191,6 +192,7 @@ class ResourceService:
             permissions = principal.permissions()
             items = [repo.to_entity(r, permissions) for r in rows]
             extras.decorate(conn, rows, items)
+            visibility.redact(conn, principal, items)
         return PageResult(
             items=items,
             count=total,
@@ -212,8 +214,8 @@ class ResourceService:
             seen = {row.id}
             parent_id = row.parent_id
             while parent_id is not None and parent_id not in seen and len(chain) < 64:
-                parent = repo.get_row(conn, principal.workspace_id, parent_id)
-                if parent is None or parent.archived or (not principal.sees_drafts and not parent.published):
+                parent = visibility.visible_row(conn, principal, parent_id)
+                if parent is None:
                     break
                 chain.append(repo.to_entity(parent, permissions))
                 seen.add(parent.id)
@@ -260,7 +262,9 @@ class ResourceService:
         parent = None
         if body.parent is not None:
             row = _valid_id(body.parent) and repo.get_row(conn, ws, body.parent)
-            if not row:
+            if not row or not visibility.visible_ids(
+                conn, principal, [row.id], include_archived=True, include_stale=True
+            ):
                 raise InvalidInput(f"parent {body.parent} does not exist", field="parent")
             parent = ParentInfo.of(row)
         if body.integration is not None:
@@ -398,6 +402,7 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        visibility.require_visible(conn, principal, row.pk, include_archived=True, include_stale=True)
         if if_match is not None and not repo.etag_matches(row, if_match):
             raise PreconditionFailed(
                 "The resource changed since you read it (If-Match does not match its ETag)."
@@ -554,6 +559,7 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or row.archived or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        visibility.require_visible(conn, principal, row.pk, include_stale=True)
         if row.entity_type == "collection" and row.id == collections.DEFAULT_COLLECTION_ID:
             raise InvalidInput("the Default collection cannot be removed", field="id")
         history.record(
@@ -602,6 +608,7 @@ class ResourceService:
             row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
             if not row:
                 raise NotFound("Not found.")
+            visibility.require_visible(conn, principal, row.pk, include_archived=True, include_stale=True)
             if not row.archived:
                 raise InvalidInput("the resource is not deleted", field="archived")
             if row.parent_id is not None:
@@ -689,6 +696,7 @@ class ResourceService:
                 limit=paging.page_size,
                 offset=(paging.page - 1) * paging.page_size,
             )
+            visibility.redact_history(conn, principal, items)
         return PageResult(items, total, paging.page, paging.page_size, total_pages)
 
     def restore_version(self, principal: Principal, resource_id: str, version: int) -> dict[str, Any]:

@@ -72,7 +72,10 @@ api_key = Table(
     Column("last_used_at", Timestamp),
     Column("expires_at", Timestamp),
     Column("revoked_at", Timestamp),
+    # The catalog user the key acts for (None: a workspace key with only its role).
+    Column("user_id", Id),
 )
+Index("ix_api_key_user", api_key.c.workspace_id, api_key.c.user_id)
 
 integration = Table(
     "integration",
