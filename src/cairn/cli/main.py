@@ -220,11 +220,17 @@ def export(db: DbOption = None) -> None:
 def import_(
     path: Annotated[Path, typer.Argument(help="A JSON Lines file from 'cairn export' ('-' for stdin).")],
     db: DbOption = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Lines per write transaction (all or nothing).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=0, help="Validation processes (0: validate inline).")
+    ] = None,
 ) -> None:
     """Load a JSON Lines export; bad lines are reported by number, good ones land."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from cairn.core.exchange import Importer
+    from cairn.core.exchange import BATCH, Importer
 
     if str(path) != "-" and not path.is_file():
         fail(f"no such file: {path}")
@@ -249,7 +255,8 @@ def import_(
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=n, rate=f"{rate:,.0f}")
 
-        report = Importer(store, principal).run(_lines(path), progress=advance)
+        importer = Importer(store, principal, batch_size=batch_size or BATCH, workers=workers)
+        report = importer.run(_lines(path), progress=advance)
     elapsed = time.perf_counter() - started
     for number, message in report.errors[:50]:
         err.print(f"line {number}: {message}", highlight=False, markup=False)
