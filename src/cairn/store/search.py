@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import count
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, Integer, bindparam, column, func, select, text
+from sqlalchemy import ColumnElement, Integer, column, func, literal, literal_column, select, table
 
 from cairn.store.schema import resource, resource_search
 
@@ -31,22 +30,23 @@ class Term:
 
 class TextIndex(Protocol):
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        phrase: bool = False,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        """Resources whose ``fields`` hold every term (adjacent and in order with ``phrase``)."""
+        """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term
+        (adjacent and in order with ``phrase``)."""
         ...
-
-
-_names = count()
-
-
-def _param(value: str) -> Any:
-    # Unique names: one statement holds several match conditions.
-    return bindparam(f"match_{next(_names)}", value)
 
 
 def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
+
+
+_FTS = table("resource_fts", column("rowid", Integer))
 
 
 class Fts5Index:
@@ -68,15 +68,16 @@ class Fts5Index:
         return "{" + " ".join(fields) + "} : (" + body + ")"
 
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        phrase: bool = False,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        param = _param(self.expression(terms, fields, phrase))
-        lookup = (
-            text(f"SELECT rowid FROM resource_fts WHERE resource_fts MATCH :{param.key}")
-            .bindparams(param)
-            .columns(column("rowid", Integer))
-        )
-        return resource.c.pk.in_(lookup)
+        # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
+        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields, phrase)))
+        return pk.in_(select(_FTS.c.rowid).where(match))
 
 
 _WEIGHTS: dict[Field, str] = {"title": "A", "title_full": "B", "description": "C", "definition": "D"}
@@ -99,11 +100,16 @@ class TsvectorIndex:
         return (" <-> " if phrase else " & ").join(parts)
 
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        phrase: bool = False,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        query = func.to_tsquery("simple", _param(self.expression(terms, fields, phrase)))
+        query = func.to_tsquery("simple", literal(self.expression(terms, fields, phrase)))
         S = resource_search.c
-        return resource.c.pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
+        return pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
 
 
 def text_index(dialect: str) -> TextIndex:
