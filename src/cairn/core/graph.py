@@ -260,7 +260,11 @@ class LineageGraphService:
         for start in range(0, len(pks), _EDGE_CHUNK):
             stmt = (
                 select(E.id, E.level, E.origin, E.upstream_pk, E.downstream_pk)
-                .where(E.upstream_pk.in_(pks[start : start + _EDGE_CHUNK]), E.level == level)
+                .where(
+                    E.upstream_pk.in_(pks[start : start + _EDGE_CHUNK]),
+                    E.downstream_pk.in_(pks),
+                    E.level == level,
+                )
                 .order_by(E.pk)
             )
             for row in conn.execute(stmt):

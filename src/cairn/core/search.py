@@ -142,9 +142,11 @@ class SearchService:
             where = and_(base, self.index.matches(plan.terms, pk=D.pk))
             facets, total = self._facets(conn, principal, where)
             if total == 0 and any(self._fuzzable(w) for w in words):
-                plan = _Plan(self._terms(words, fuzzy=True), plan.key, True)
-                where = and_(base, self.index.matches(plan.terms, pk=D.pk))
-                facets, total = self._facets(conn, principal, where)
+                terms = self._fuzzy_terms(conn, words)
+                if terms is not None:
+                    plan = _Plan(terms, plan.key, True)
+                    where = and_(base, self.index.matches(plan.terms, pk=D.pk))
+                    facets, total = self._facets(conn, principal, where)
             total_pages = check_page(paging, total)
             hits = self._page(conn, principal, where, plan, paging) if total else []
         return SearchResult(
@@ -175,6 +177,18 @@ class SearchService:
             # The last word may be incomplete (search as you type): it also matches as a prefix.
             terms.append(Term(alternatives, prefix=position == len(words) - 1))
         return tuple(terms)
+
+    def _fuzzy_terms(self, conn: Connection, words: Sequence[str]) -> tuple[Term, ...] | None:
+        """The typo-tolerant terms, narrowed to variants the index holds (None: no match)."""
+        terms = self._terms(words, fuzzy=True)
+        variants = sorted({a for t in terms for a in t.alternatives[1:]})
+        known = set(self.index.known(conn, variants))
+        narrowed = tuple(
+            Term((t.alternatives[0], *(a for a in t.alternatives[1:] if a in known)), t.prefix) for t in terms
+        )
+        if all(len(t.alternatives) == 1 for t in narrowed):
+            return None
+        return narrowed
 
     @staticmethod
     def _filters(principal: Principal, query: SearchQuery) -> list[ColumnElement[bool]]:
