@@ -226,7 +226,10 @@ def main() -> None:
     if not args.skip_import:
         started = time.perf_counter()
         load_edges(store, workspace.id, edges)
-        results["lineage_edges"] = {"edges": len(edges), "load_seconds": round(time.perf_counter() - started, 1)}
+        results["lineage_edges"] = {
+            "edges": len(edges),
+            "load_seconds": round(time.perf_counter() - started, 1),
+        }
         print(f"lineage: {results['lineage_edges']}", flush=True)
     results.update(measure(store, admin, hub, impact_source, args.requests))
     results["loadavg_end"] = os.getloadavg()
@@ -256,7 +259,9 @@ def measure(store: Store, admin: Principal, hub: str, impact_source: str, n: int
     checks = {
         "hub_5_hops_nodes": len(graph.graph(admin, hub, depth=5).nodes),
         "impact_count": graph.impact(admin, impact_source).count,
-        "counts": {q: search.search(admin, SearchQuery(q=q)).count for q in ("customer", "dim customer", "custmer")},
+        "counts": {
+            q: search.search(admin, SearchQuery(q=q)).count for q in ("customer", "dim customer", "custmer")
+        },
     }
     results["checks"] = checks
     print(f"checks: {checks}", flush=True)
@@ -271,9 +276,10 @@ def measure(store: Store, admin: Principal, hub: str, impact_source: str, n: int
         results[f"core_{name}"] = timed(fn, n)
         print(name, results[f"core_{name}"], flush=True)
     key = create_key(store, workspace_id=admin.workspace_id, name="bench-search", role="admin")
-    with live_server(store) as base, httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {key.token}"}, timeout=120
-    ) as client:
+    with (
+        live_server(store) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key.token}"}, timeout=120) as client,
+    ):
 
         def get(path: str, **params: Any) -> None:
             response = client.get(path, params=params)
