@@ -54,7 +54,7 @@ from cairn.models.graph import (
     LineageGraph,
 )
 from cairn.store import Store
-from cairn.store.schema import Pk, lineage_edge, resource
+from cairn.store.schema import Pk, lineage_edge, resource, search_doc
 
 E = lineage_edge.c
 R = resource.c
@@ -79,11 +79,15 @@ class _Walk:
 
 def _cte(walk: _Walk, principal: Principal) -> CTE:
     cte = walk.seeds.cte(walk.name, recursive=True)
-    node = resource.alias(f"{walk.name}_node")
+    # The narrow search documents carry the columns the visibility rule reads: a hop checks
+    # them there instead of reading the wide resource row (a third of the walk's time).
+    node = search_doc.alias(f"{walk.name}_node")
     start, end = (E.upstream_pk, E.downstream_pk) if walk.downstream else (E.downstream_pk, E.upstream_pk)
+    # ``IN (x)`` rather than ``= x``: SQLite would otherwise build a Bloom filter over the whole
+    # edge (and resource) index for every walk, a full index scan that cost 100 ms at 200k edges.
     step = (
         select(end.label("pk"), (cte.c.depth + 1).label("depth"))
-        .select_from(cte.join(lineage_edge, start == cte.c.pk).join(node, node.c.pk == end))
+        .select_from(cte.join(lineage_edge, start.in_([cte.c.pk])).join(node, node.c.pk.in_([end])))
         .where(
             cte.c.depth < walk.depth, E.level == walk.level, *ResourceService.visibility_of(node, principal)
         )
@@ -102,7 +106,8 @@ def _nearest(walk: _Walk, principal: Principal, limit: int, tag: str) -> Select[
 
 
 def _node(row: Row[Any], depth: int) -> GraphNode:
-    return GraphNode(
+    # Values straight from typed columns: no validation pass for thousands of nodes.
+    return GraphNode.model_construct(
         id=row.id,
         title=row.title,
         entity_type=row.entity_type,
@@ -172,7 +177,8 @@ class LineageGraphService:
                 if row.pk in seeds:
                     continue
                 if row.walk == "walk_table":
-                    impacted.setdefault(row.id, _node(row, row.depth))
+                    if row.id not in impacted:
+                        impacted[row.id] = _node(row, row.depth)
                 else:
                     columns.append(
                         ImpactedColumn(
@@ -192,8 +198,8 @@ class LineageGraphService:
                 if parent is None:
                     column.table_id = None
             for table_id, parent in tables.items():
-                if table_id != root.id:
-                    impacted.setdefault(table_id, _node(parent, parents[table_id]))
+                if table_id != root.id and table_id not in impacted:
+                    impacted[table_id] = _node(parent, parents[table_id])
         ordered = sorted(impacted.values(), key=lambda n: (n.depth, n.entity_type, n.title or "", n.id))
         columns.sort(key=lambda c: (c.depth, c.table_title or "", c.title or "", c.id))
         per_walk = Counter(r.walk for r in rows)
@@ -270,7 +276,7 @@ class LineageGraphService:
             for row in conn.execute(stmt):
                 if row.downstream_pk in nodes:
                     edges.append(
-                        GraphEdge(
+                        GraphEdge.model_construct(
                             id=row.id,
                             upstream_id=nodes[row.upstream_pk].id,
                             downstream_id=nodes[row.downstream_pk].id,

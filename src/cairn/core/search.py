@@ -5,7 +5,8 @@ index is the backend's (``cairn.store.search``: SQLite FTS5, PostgreSQL tsvector
 visibility, filters and facets are the same SQL on both.
 
 Ranking: a tier says why a resource matched (exact title > title prefix > title phrase > all
-words in the title > title_full or description phrase > definition or column name),
+words in the title > title_full phrase or all words in the description > definition or column
+name),
 and a boost orders resources within a tier: popularity (log of internal + external usage),
 verified, documented. A tier is worth more than the largest boost, so boosts never reorder
 tiers. Archived and stale resources are hidden exactly as the catalog list hides them (the
@@ -175,7 +176,8 @@ class SearchService:
                 alternatives = (word, *one_edit_variants(word))
                 fuzzed += 1
             # The last word may be incomplete (search as you type): it also matches as a prefix.
-            terms.append(Term(alternatives, prefix=position == len(words) - 1))
+            # A one-letter prefix would match most of the index; it must match as a word.
+            terms.append(Term(alternatives, prefix=position == len(words) - 1 and len(word) > 1))
         return tuple(terms)
 
     def _fuzzy_terms(self, conn: Connection, words: Sequence[str]) -> tuple[Term, ...] | None:
@@ -231,7 +233,7 @@ class SearchService:
             whens.append((self._all_words(D.title_words, words), 2))
         in_context = [
             D.path_words.contains(phrase, autoescape=True),
-            self.index.matches(plan.terms, fields=("description",), phrase=True, pk=D.pk),
+            self.index.matches(plan.terms, fields=("description",), pk=D.pk),
         ]
         if multi:
             # A qualified name (``analytics.dim_customer``) names some of the path's parts.

@@ -1,6 +1,6 @@
 """Full-text match conditions, one implementation per backend (index: migration 0012_search).
 
-The core describes what must match (terms, the fields they must be in, phrase or not); each
+The core describes what must match (terms and the fields they must be in); each
 backend turns that into ``resource.pk IN (<index lookup>)``, so the rest of a search query
 (visibility, filters, ranking, facets) is ordinary SQL over ``resource`` on both backends.
 """
@@ -45,11 +45,9 @@ class TextIndex(Protocol):
         terms: Sequence[Term],
         *,
         fields: Sequence[Field] = ALL_FIELDS,
-        phrase: bool = False,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term
-        (adjacent and in order with ``phrase``)."""
+        """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
         ...
 
     def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
@@ -82,17 +80,12 @@ class Fts5Index:
             found.extend(conn.execute(stmt).scalars())
         return sorted(set(found))
 
-    def expression(self, terms: Sequence[Term], fields: Sequence[Field], phrase: bool) -> str:
-        if phrase and all(len(t.alternatives) == 1 for t in terms):
-            body = " + ".join(_quote(t.alternatives[0]) for t in terms)
-            if terms[-1].prefix:
-                body += " *"
-        else:
-            parts = []
-            for term in terms:
-                star = " *" if term.prefix else ""
-                parts.append("(" + " OR ".join(_quote(a) + star for a in term.alternatives) + ")")
-            body = " AND ".join(parts)
+    def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
+        parts = []
+        for term in terms:
+            star = " *" if term.prefix else ""
+            parts.append("(" + " OR ".join(_quote(a) + star for a in term.alternatives) + ")")
+        body = " AND ".join(parts)
         if tuple(fields) == ALL_FIELDS:
             return body
         return "{" + " ".join(fields) + "} : (" + body + ")"
@@ -102,11 +95,10 @@ class Fts5Index:
         terms: Sequence[Term],
         *,
         fields: Sequence[Field] = ALL_FIELDS,
-        phrase: bool = False,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
-        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields, phrase)))
+        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
         return pk.in_(select(_FTS.c.rowid).where(match))
 
 
@@ -125,23 +117,22 @@ class TsvectorIndex:
         # A GIN index looks each alternative up as a key: hundreds of them stay cheap.
         return list(words)
 
-    def expression(self, terms: Sequence[Term], fields: Sequence[Field], phrase: bool) -> str:
+    def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         weights = "" if tuple(fields) == ALL_FIELDS else "".join(_WEIGHTS[f] for f in fields)
         parts = []
         for term in terms:
             alternatives = [_lexeme(a, term.prefix, weights) for a in term.alternatives]
             parts.append(alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")")
-        return (" <-> " if phrase else " & ").join(parts)
+        return " & ".join(parts)
 
     def matches(
         self,
         terms: Sequence[Term],
         *,
         fields: Sequence[Field] = ALL_FIELDS,
-        phrase: bool = False,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        query = func.to_tsquery("simple", literal(self.expression(terms, fields, phrase)))
+        query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
         return pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
 

@@ -19,6 +19,7 @@ per match:
   cust')`` is a phrase-prefix test), and ``title_key`` (the words without spaces).
 
 Triggers on ``resource`` keep it, like the text index (0012_search), in the writing transaction.
+On SQLite the text index is rebuilt leaner in the same step (see ``_rebuild_fts``).
 """
 
 from collections.abc import Sequence
@@ -112,12 +113,64 @@ def _sqlite_body(verb: str) -> str:
             new.integration_id, json_extract(new.search_metadata, '$.database'),
             json_extract(new.search_metadata, '$.schema'), {_BOOST.format(r="new")}, '',
             {_camel_lower("new.title")}, {_camel_lower("new.title_full")});
-        UPDATE search_doc SET title_words = {_spaced("title_words")}, path_words = {_spaced("path_words")}
-        WHERE pk = new.pk;
-        UPDATE search_doc SET title_words = {_framed("title_words")}, path_words = {_framed("path_words")},
-            title_key = replace(title_words, ' ', '')
+        UPDATE search_doc SET title_words = {_framed(_spaced("title_words"))},
+            path_words = {_framed(_spaced("path_words"))},
+            title_key = replace({_spaced("title_words")}, ' ', '')
         WHERE pk = new.pk;
     """
+
+
+# The text index of 0012_search, rebuilt leaner: phrases and per-row column sizes are no
+# longer read (the title and path phrase tests moved to search_doc), so the index keeps which
+# column a word is in but not its positions (detail=column), no column sizes (columnsize=0),
+# and only two-letter prefixes. The indexed values are the same as before.
+_FTS_COLUMNS = "title, title_full, description, definition"
+_CHANGED = (
+    "old.title IS NOT new.title OR old.title_full IS NOT new.title_full "
+    "OR old.description IS NOT new.description OR old.definition IS NOT new.definition"
+)
+TEXT_LIMIT = 100_000
+
+
+def _fts_name(column: str) -> str:
+    value = f"coalesce({column}, '')"
+    split = _two_layers(value, [(letter, f" {letter}") for letter in ascii_uppercase])
+    return f"{value} || CASE WHEN lower({value}) = {value} OR upper({value}) = {value} THEN '' ELSE ' ' || {split} END"
+
+
+def _fts_values(row: str) -> str:
+    return (
+        f"{row}.pk, {_fts_name(row + '.title')}, {_fts_name(row + '.title_full')}, "
+        f"substr({row}.description, 1, {TEXT_LIMIT}), substr({row}.definition, 1, {TEXT_LIMIT})"
+    )
+
+
+_FTS_TRIGGERS = [
+    f"""CREATE TRIGGER resource_fts_insert AFTER INSERT ON resource BEGIN
+        INSERT INTO resource_fts (rowid, {_FTS_COLUMNS}) VALUES ({_fts_values("new")});
+    END""",
+    f"""CREATE TRIGGER resource_fts_delete AFTER DELETE ON resource BEGIN
+        INSERT INTO resource_fts (resource_fts, rowid, {_FTS_COLUMNS}) VALUES ('delete', {_fts_values("old")});
+    END""",
+    f"""CREATE TRIGGER resource_fts_update
+    AFTER UPDATE OF title, title_full, description, definition ON resource
+    WHEN {_CHANGED} BEGIN
+        INSERT INTO resource_fts (resource_fts, rowid, {_FTS_COLUMNS}) VALUES ('delete', {_fts_values("old")});
+        INSERT INTO resource_fts (rowid, {_FTS_COLUMNS}) VALUES ({_fts_values("new")});
+    END""",
+]
+
+
+def _rebuild_fts(options: str) -> list[str]:
+    return [
+        "DROP TRIGGER IF EXISTS resource_fts_update",
+        "DROP TRIGGER IF EXISTS resource_fts_delete",
+        "DROP TRIGGER IF EXISTS resource_fts_insert",
+        "DROP TABLE IF EXISTS resource_fts",
+        f"CREATE VIRTUAL TABLE resource_fts USING fts5({_FTS_COLUMNS}, content='', {options})",
+        f"INSERT INTO resource_fts (rowid, {_FTS_COLUMNS}) SELECT {_fts_values('resource')} FROM resource",
+        *_FTS_TRIGGERS,
+    ]
 
 
 SQLITE_UP = [
@@ -131,6 +184,7 @@ SQLITE_UP = [
     # The backfill is the update trigger itself; the text index's trigger skips these rows,
     # whose text does not change.
     "UPDATE resource SET title = title",
+    *_rebuild_fts("tokenize='unicode61 remove_diacritics 2', detail=column, columnsize=0, prefix='2'"),
 ]
 
 SQLITE_DOWN = [
@@ -138,6 +192,7 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS search_doc_update",
     "DROP TRIGGER IF EXISTS search_doc_insert",
     "DROP TABLE IF EXISTS search_doc",
+    *_rebuild_fts("tokenize='unicode61 remove_diacritics 2', prefix='2 3'"),
 ]
 
 _PG_BOOST = _BOOST.replace("min(", "least(")
