@@ -95,8 +95,7 @@ def find(resources: ResourceService, admin: Principal, title: str, kind: str = "
 
 def test_root_and_pages_send_anonymous_visitors_to_sign_in(app: FastAPI) -> None:
     client = TestClient(app, follow_redirects=False)
-    assert client.get("/").status_code == 307
-    assert client.get("/").headers["location"] == "/ui"
+    assert client.get("/").headers["location"] == "/ui/signin?next=/"
     for path in (
         "/ui",
         "/ui/catalog?q=x",
@@ -110,6 +109,24 @@ def test_root_and_pages_send_anonymous_visitors_to_sign_in(app: FastAPI) -> None
         assert response.headers["location"].startswith("/ui/signin?next=/ui")
     # The API keeps its own JSON errors beside the UI.
     assert client.get("/resource/catalog").json()["detail"]
+
+
+def test_root_serves_the_home_page_itself_and_the_api_keeps_its_routes(
+    browser: Callable[[str], Browser],
+) -> None:
+    b = browser("viewer")
+    root = b.get("/")
+    assert root.status_code == 200
+    assert 'id="home-q"' in root.text
+    assert 'href="/ui" aria-current="page"' in root.text
+    assert b.client.get("/resource/catalog").status_code == 401  # the API wants a key, not a cookie
+    headers = {"Authorization": f"Bearer {b.token}"}
+    assert b.client.get("/resource/catalog", headers=headers).json()["count"] > 0
+    assert b.client.get("/api/v1/resource/catalog", headers=headers).status_code == 200
+    anonymous = Browser(b.client.app)  # type: ignore[arg-type]
+    anonymous.get("/ui/signin?next=/")
+    signed = anonymous.post("/ui/signin", {"api_key": b.token, "next": "/"})
+    assert signed.headers["location"] == "/"
 
 
 def test_sign_in_cookie_is_httponly_lax_and_never_holds_the_key(

@@ -52,6 +52,29 @@ TABLES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     },
 }
 
+# Column data types by name, and the keys a crawler would have found (shown in the columns grid).
+COLUMN_TYPES = {
+    "amount": "numeric(12,2)",
+    "lifetime_value": "numeric(12,2)",
+    "created_at": "timestamp",
+    "ordered_at": "timestamp",
+    "paid_at": "timestamp",
+    "order_date": "date",
+    "_loaded_at": "timestamp",
+}
+FOREIGN_KEYS = {"customer_id": "dim_customer.customer_id", "order_id": "fct_orders.order_id"}
+
+
+def column_metadata(table_name: str, column: str, position: int) -> dict[str, object]:
+    """The first column of every demo table is its primary key; ``*_id`` columns point at theirs."""
+    metadata: dict[str, object] = {}
+    if position == 0:
+        metadata["is_pk"] = True
+    elif column in FOREIGN_KEYS and not FOREIGN_KEYS[column].startswith(table_name + "."):
+        metadata["foreign_key"] = FOREIGN_KEYS[column]
+    return metadata
+
+
 GLOSSARY = [
     ("Customer", "A person or company with at least one completed order."),
     ("Lifetime value", "Total revenue from a customer since their first order, net of refunds."),
@@ -125,12 +148,15 @@ def load_demo(store: Store, principal: Principal) -> dict[str, int]:
                     for position, column in enumerate(columns.split(",")):
                         add(
                             entity_type="column",
-                            native_type="column",
+                            native_type=COLUMN_TYPES.get(
+                                column, "bigint" if column == "id" or column.endswith("_id") else "text"
+                            ),
                             title=column,
                             parent=table,
                             published=True,
                             pii=column in ("email", "first_name", "last_name"),
                             external_usage=position,
+                            display_metadata=column_metadata(table_name, column, position),
                         )
         group = add(entity_type="dashboard_group", title="Company KPIs", integration=bi["id"], published=True)
         dashboard = add(

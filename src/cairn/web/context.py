@@ -139,7 +139,7 @@ class Ui:
             principal=self.principal,
             nav=self.web.pages.nav(self.principal),
             csrf_field=CSRF_FIELD,
-            current_path=self.request.url.path,
+            current_path=UI_PREFIX if self.request.url.path == "/" else self.request.url.path,
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)
@@ -224,7 +224,7 @@ def safe_next(value: str | None) -> str:
     if (
         not value
         or "\\" in value
-        or not (value == UI_PREFIX or value.startswith((UI_PREFIX + "/", UI_PREFIX + "?")))
+        or not (value in ("/", UI_PREFIX) or value.startswith((UI_PREFIX + "/", UI_PREFIX + "?")))
     ):
         return UI_PREFIX
     return value
