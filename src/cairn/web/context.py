@@ -215,6 +215,15 @@ async def csrf_form(request: Request, ui: Annotated[Ui, Depends(get_ui)]) -> dic
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+async def csrf_form_lists(request: Request, form: Annotated[dict[str, str], Depends(csrf_form)]) -> FormLists:
+    """Every value of every field (checkbox lists), after the same CSRF and origin checks."""
+    data = await request.form()  # parsed once per request; csrf_form read the same object
+    return {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+
+
+FormLists = dict[str, list[str]]
+
+
 def sign_in_url(next_path: str) -> str:
     return f"{UI_PREFIX}/signin?next={quote(next_path, safe='/')}"
 
@@ -233,3 +242,4 @@ def safe_next(value: str | None) -> str:
 UiDep = Annotated[Ui, Depends(get_ui)]
 UserDep = Annotated[Ui, Depends(get_user_ui)]
 FormDep = Annotated[dict[str, str], Depends(csrf_form)]
+FormListsDep = Annotated[FormLists, Depends(csrf_form_lists)]

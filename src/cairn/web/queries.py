@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cairn.core import filters as flt
 from cairn.core import records
+from cairn.core.errors import NotFound
 from cairn.core.people import user_json
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, PageResult, ResourceService
@@ -115,3 +117,11 @@ def column_keys(column: dict[str, Any]) -> tuple[bool, str | None]:
     is_pk = bool(column.get("is_pk") or shown.get("is_pk"))
     target = column.get("foreign_key") or shown.get("foreign_key")
     return is_pk, str(target) if target else None
+
+
+def clamped(fetch: Callable[[PageRequest], PageResult], page: int, page_size: int) -> PageResult:
+    """A page of a list, or its first page when ``page`` is past the end (a stale link)."""
+    try:
+        return fetch(PageRequest(page, page_size))
+    except NotFound:
+        return fetch(PageRequest(1, page_size))
