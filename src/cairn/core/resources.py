@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
 from cairn.core import audit, collections, extras, history
 from cairn.core import filters as flt
@@ -120,14 +120,22 @@ class ResourceService:
 
     def visibility(self, principal: Principal, node: flt.Filter | None) -> ColumnElement[bool]:
         """What a caller may see; the one place read paths get their base conditions."""
-        conditions: list[ColumnElement[bool]] = [resource.c.workspace_id == principal.workspace_id]
+        return and_(*self.visibility_of(resource, principal, node))
+
+    @staticmethod
+    def visibility_of(
+        table: FromClause, principal: Principal, node: flt.Filter | None = None
+    ) -> builtins.list[ColumnElement[bool]]:
+        """The visibility rule over ``table`` (the resource table or an alias of it)."""
+        c = table.c
+        conditions: builtins.list[ColumnElement[bool]] = [c.workspace_id == principal.workspace_id]
         if not flt.mentions(node, "archived"):
-            conditions.append(resource.c.archived.is_(False))
+            conditions.append(c.archived.is_(False))
         if not flt.mentions(node, "stale"):
-            conditions.append(resource.c.stale.is_(False))
+            conditions.append(c.stale.is_(False))
         if not principal.sees_drafts:
-            conditions.append(resource.c.published.is_(True))
-        return and_(*conditions)
+            conditions.append(c.published.is_(True))
+        return conditions
 
     def get(
         self, principal: Principal, resource_id: str, *, entity_type: str | None = None

@@ -399,3 +399,25 @@ rate_window = Table(
     Column("minute", BigInteger, primary_key=True),
     Column("hits", Integer, nullable=False),
 )
+
+# A directed lineage edge between two resources (tables, views, jobs, dashboards, or two columns).
+# Ends are resource pks, so a purge cascades and graph walks join integers; ``id`` is the edge as
+# seen from upstream (Secoda direction DOWNSTREAM) and ``reverse_id`` the generated reverse view.
+lineage_edge = Table(
+    "lineage_edge",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspace.id"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("reverse_id", Id, nullable=False),
+    Column("upstream_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("downstream_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "id", name="uq_lineage_edge_workspace_id"),
+    UniqueConstraint("workspace_id", "reverse_id", name="uq_lineage_edge_reverse_id"),
+    UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
+)
+Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
