@@ -19,7 +19,7 @@ from cairn.core.keys import create_key
 from cairn.core.principal import Principal
 from cairn.core.tenancy import WorkspaceRef
 from cairn.store import Store
-from tests.browser import DESKTOP, chromium, shoot
+from tests.browser import DESKTOP, chromium, shoot_and_audit as shoot
 from tests.live_server import live_server
 
 __all__ = ["chromium"]  # the session fixture, re-exported for pytest
@@ -95,6 +95,7 @@ def test_editor_documents_a_table_and_restores_history(site: Site, context: Brow
     expect(page.get_by_role("heading", level=1)).to_have_text("email")
     history = page.get_by_role("region", name="History")
     expect(history.locator("li").first).to_contain_text("Changed: description")
+    expect(history.locator("li").first.locator("ins")).to_have_text(NEW_TEXT)
     expect(page.locator("#field-description-" + page.url.rsplit("/", 1)[-1])).to_contain_text(NEW_TEXT)
     shoot(page, f"{site.backend}-column-history")
     history.get_by_role("button", name="Restore version 1").click()
