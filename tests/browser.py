@@ -98,7 +98,8 @@ _AUDIT = """
     const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
     const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight, 10) >= 700;
     const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
-    if (ratio < needed) problems.push('contrast ' + ratio.toFixed(2) + ': ' + el.textContent.trim().slice(0, 60));
+    const text = el.textContent.trim().slice(0, 60);
+    if (ratio < needed) problems.push('contrast ' + ratio.toFixed(2) + ': ' + text);
   }
   const ids = {};
   for (const el of document.querySelectorAll('[id]')) { ids[el.id] = (ids[el.id] || 0) + 1; }

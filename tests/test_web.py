@@ -559,3 +559,42 @@ def test_resource_page_names_tags_owners_teams_and_shows_properties_and_keys(
     assert "numeric(12,2)" in page.text
     assert 'title="Primary key">PK' in page.text
     assert "dim_customer.customer_id" in page.text
+
+
+def test_search_page_ranks_highlights_filters_and_forgives_a_typo(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    b = browser("viewer")
+    page = b.get("/ui/search", params={"q": "custmer"})
+    assert page.status_code == 200
+    assert "<html" in page.text
+    assert "letter changed" in page.text  # the one-typo fallback says so
+    titles = re.findall(r'class="item-title result-link" href="/ui/resource/[^"]+">(.+?)</a>', page.text)
+    assert titles, page.text
+    assert "<mark>" in page.text
+    assert any("dim_" in t for t in titles)
+    exact = b.get("/ui/search", params={"q": "dim_customer"})
+    first = re.search(r'class="item-title result-link" href="/ui/resource/[^"]+">(.+?)</a>', exact.text)
+    assert first
+    assert re.sub("<[^>]+>", "", first.group(1)) == "dim_customer"
+    # Facets: ticking a type narrows the results; htmx gets the fragment only.
+    fragment = b.get(
+        "/ui/search", params={"q": "customer", "entity_type": "column"}, headers={"HX-Request": "true"}
+    )
+    assert "<html" not in fragment.text
+    assert 'name="entity_type" value="column" checked' in fragment.text
+    kinds = re.findall(r'<span class="type">([^<]+)</span>', fragment.text.split('id="results"')[1])
+    assert kinds
+    assert set(kinds) == {"column"}
+    # Stored text is escaped inside the highlights; drafts never reach a viewer.
+    demo.create(admin, ResourceWrite(entity_type="document", title="<b>customer</b> secret", published=False))
+    hidden = b.get("/ui/search", params={"q": "secret"})
+    assert "secret" not in hidden.text.split('id="results-section"')[1].split("</h2>", 1)[1]
+    editor = browser("editor")
+    shown = editor.get("/ui/search", params={"q": "secret"})
+    assert "&lt;b&gt;" in shown.text
+    assert "<b>customer" not in shown.text
+    assert 'id="bulk-form"' in shown.text
+    assert b.get("/ui/search", params={"q": "x" * 257}).status_code == 400
+    assert b.get("/ui/search", params={"q": "order", "page": 999}).status_code == 200
+    assert b.get("/ui/search").status_code == 200

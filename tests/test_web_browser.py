@@ -8,6 +8,7 @@ screenshot (desktop and phone width) under ``artifacts/``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from cairn.core.keys import create_key
 from cairn.core.principal import Principal
 from cairn.core.tenancy import WorkspaceRef
 from cairn.store import Store
-from tests.browser import DESKTOP, chromium, shoot_and_audit as shoot
+from tests.browser import DESKTOP, chromium, shoot_and_audit
 from tests.live_server import live_server
 
 __all__ = ["chromium"]  # the session fixture, re-exported for pytest
@@ -63,21 +64,32 @@ def test_editor_documents_a_table_and_restores_history(site: Site, context: Brow
     page = context.new_page()
     page.goto(site.base + "/")
     expect(page).to_have_url(f"{site.base}/ui/signin?next=/")
-    shoot(page, f"{site.backend}-signin")
+    shoot_and_audit(page, f"{site.backend}-signin")
     sign_in(page, site, site.editor)
     expect(page.get_by_role("heading", name="Recently updated")).to_be_visible()
-    shoot(page, f"{site.backend}-home")
+    shoot_and_audit(page, f"{site.backend}-home")
 
-    # Find the table from the home page's search box and open it.
-    page.get_by_label("Search the catalog").fill("dim_cust")
+    # Search from the home page with a typo; tick a facet (no reload); open the table by keyboard.
+    page.get_by_label("Search the catalog").fill("dim_custmer")
     page.keyboard.press("Enter")
-    expect(page.locator("#results")).to_contain_text("dim_customer")
-    shoot(page, f"{site.backend}-catalog")
-    page.get_by_role("link", name="dim_customer", exact=True).click()
+    results = page.locator("#results .result-link")
+    expect(results.first).to_have_text("dim_customer")
+    expect(page.locator("#results-section")).to_contain_text("letter changed")
+    expect(results.first.locator("mark").first).to_be_visible()
+    page.evaluate("window.stillHere = true")
+    page.locator("#facets").get_by_role("checkbox", name="table").check()
+    expect(page).to_have_url(re.compile(r"entity_type=table"))
+    expect(page.locator("#results .type").first).to_have_text("table")
+    assert page.evaluate("window.stillHere === true"), "the facet reloaded the page"
+    shoot_and_audit(page, f"{site.backend}-search")
+    page.get_by_label("Search the catalog").focus()
+    page.keyboard.press("ArrowDown")
+    expect(results.first).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("dim_customer")
     grid = page.get_by_role("table", name="Columns of dim_customer")
     expect(grid.get_by_role("row", name="customer_id")).to_contain_text("PK")
-    shoot(page, f"{site.backend}-table")
+    shoot_and_audit(page, f"{site.backend}-table")
 
     # Edit the email column's description in the grid, in place.
     row = grid.get_by_role("row", name="email")
@@ -97,7 +109,7 @@ def test_editor_documents_a_table_and_restores_history(site: Site, context: Brow
     expect(history.locator("li").first).to_contain_text("Changed: description")
     expect(history.locator("li").first.locator("ins")).to_have_text(NEW_TEXT)
     expect(page.locator("#field-description-" + page.url.rsplit("/", 1)[-1])).to_contain_text(NEW_TEXT)
-    shoot(page, f"{site.backend}-column-history")
+    shoot_and_audit(page, f"{site.backend}-column-history")
     history.get_by_role("button", name="Restore version 1").click()
     expect(page.get_by_role("status").filter(has_text="Restored version 1")).to_be_visible()
     column_id = page.url.split("?")[0].rsplit("/", 1)[-1]
@@ -114,7 +126,7 @@ def test_editor_reorders_collections_with_buttons_and_drag(site: Site, context: 
     page.get_by_role("button", name="Move Finance up").click()
     expect(items.first).to_have_text("Finance")
     expect(page.get_by_role("button", name="Move Finance up")).to_be_disabled()
-    shoot(page, f"{site.backend}-collections")
+    shoot_and_audit(page, f"{site.backend}-collections")
     # Drag Marketing onto the top half of the first item: it lands first.
     marketing = page.locator("#collections li.collection-item", has_text="Marketing")
     first = page.locator("#collections li.collection-item").first
@@ -134,7 +146,7 @@ def test_viewer_gets_the_pages_without_edit_controls(site: Site, context: Browse
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     expect(page.locator("form[method=post]")).to_have_count(1)  # signing out is all a viewer may post
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)
-    shoot(page, f"{site.backend}-table-viewer")
+    shoot_and_audit(page, f"{site.backend}-table-viewer")
     page.goto(site.base + "/ui/collections")
     expect(page.locator("[draggable]")).to_have_count(0)
     expect(page.get_by_role("button", name="Move Finance up")).to_have_count(0)

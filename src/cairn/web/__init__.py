@@ -21,12 +21,11 @@ from cairn.web.context import (
     sign_in_url,
 )
 from cairn.web.pages import PageRegistry
-from cairn.web.routes import admin, auth, catalog, collections, glossary, home, resource
+from cairn.web.routes import admin, auth, catalog, collections, glossary, home, resource, search
 from cairn.web.session import SessionCodec, secret_from_env
 
-# Each module brings a router and the pages it adds to the navigation. Pages that need services
-# not in the product yet (ranked search, lineage) are absent until those services land.
-MODULES = (auth, home, catalog, collections, glossary, resource, admin)
+# Each module brings a router and the pages it adds to the navigation.
+MODULES = (auth, home, search, catalog, collections, glossary, resource, admin)
 
 HEADINGS = {
     400: "That did not work",
