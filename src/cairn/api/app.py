@@ -16,6 +16,7 @@ from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
 from cairn.api.native import scan as native_scan
+from cairn.api.native import lineage as native_lineage
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import ai as secoda_ai
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(native_scan.router)
     app.include_router(native_search.router)
     app.include_router(native_ingest.router)
+    app.include_router(native_lineage.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)

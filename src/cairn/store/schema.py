@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -199,6 +200,27 @@ resource_search = Table(
     Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
 )
 Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
+
+# One narrow row per resource with what a search reads of each match (migration
+# 0012_search_doc, kept by triggers on ``resource``): the visibility columns, facet values, the
+# ranking boost and the title/path words the ranking tiers test.
+search_doc = Table(
+    "search_doc",
+    metadata,
+    Column("pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("integration_id", Id),
+    Column("database", Str),
+    Column("schema", Str),
+    Column("boost", Float, nullable=False),
+    Column("title_key", Str, nullable=False),
+    Column("title_words", Str, nullable=False),
+    Column("path_words", Str, nullable=False),
+)
 
 # One row per change of a resource; ``snapshot`` is the state after the change.
 resource_version = Table(
