@@ -30,6 +30,7 @@ from sqlalchemy import text
 
 from bench.__main__ import FILTER, OUT, free_port, timed
 from bench.generate import write
+from bench.load import wait_until_up
 from cairn.core import filters as flt
 from cairn.core.exchange import Importer
 from cairn.core.keys import KeyResolver, create_key
@@ -149,16 +150,7 @@ def main() -> None:
     http: dict[str, Any] = {}
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthcheck", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not start")
-            time.sleep(0.2)
+        wait_until_up(base, server)
         filt = json.dumps(FILTER)
         for role in ROLES:
             headers = {"Authorization": f"Bearer {tokens[role]}"}
