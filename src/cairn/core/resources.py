@@ -136,6 +136,7 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
+                browse=node is None,
             )
         ]
 
