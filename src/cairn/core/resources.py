@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
@@ -320,12 +320,26 @@ class ResourceService:
         timestamps: dict[str, datetime | None] | None = None,
     ) -> dict[str, Any]:
         """The stored row for a new resource, after the hierarchy rules hold."""
+        values = ResourceService.unplaced_row(
+            workspace_id, body, kind, resource_id=resource_id, timestamps=timestamps
+        )
+        place = placement(kind, body.title or "", parent, body.integration, body.search_metadata)
+        values.update(place._asdict())
+        return values
+
+    @staticmethod
+    def unplaced_row(
+        workspace_id: str,
+        body: ResourceWrite,
+        kind: str,
+        *,
+        resource_id: str | None = None,
+        timestamps: dict[str, datetime | None] | None = None,
+    ) -> dict[str, Any]:
+        """A new row without what depends on its parent (``placement``): bulk imports build
+        it in worker processes and place it once the parent is known."""
         if not body.title:
             raise InvalidInput("title is required", field="title")
-        check_parent(kind, parent.entity_type if parent else None)
-        integration_id = body.integration or (parent.integration_id if parent else None)
-        if integration_id is None and kind in INTEGRATION_REQUIRED:
-            raise InvalidInput(f"a {kind} must belong to an integration", field="integration")
         now = utc_now()
         stamps = timestamps or {}
         values: dict[str, Any] = {
@@ -333,20 +347,14 @@ class ResourceService:
             "id": resource_id or str(uuid.uuid4()),
             "entity_type": kind,
             "title": body.title,
-            "title_full": title_full(body.title, parent.title_full if parent else None),
             "title_cased": camel_case(body.title),
             "definition": body.definition,
             "definition_version": 1,
-            "parent_id": parent.id if parent else None,
-            "integration_id": integration_id,
             "children_count": 0,
             "archived": bool(body.archived),
             "archived_at": stamps.get("archived_at") or (now if body.archived else None),
             "stale": bool(body.stale),
             "stale_at": stamps.get("stale_at") or (now if body.stale else None),
-            "search_metadata": derive_search_metadata(
-                kind, body.title, parent.search_metadata if parent else None, body.search_metadata
-            ),
             "multiplayer_last_modified_by": None,
             "multiplayer_last_modified": stamps.get("multiplayer_last_modified"),
             "created_at": stamps.get("created_at") or now,
@@ -740,6 +748,35 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+class Placement(NamedTuple):
+    """The columns of a new row that come from where it sits in the hierarchy."""
+
+    parent_id: str | None
+    integration_id: str | None
+    title_full: str
+    search_metadata: dict[str, Any]
+
+
+def placement(
+    kind: str,
+    title: str,
+    parent: ParentInfo | None,
+    integration_id: str | None,
+    own_metadata: dict[str, Any] | None,
+) -> Placement:
+    """Check that ``kind`` may sit under ``parent`` and derive what it inherits from it."""
+    check_parent(kind, parent.entity_type if parent else None)
+    integration_id = integration_id or (parent.integration_id if parent else None)
+    if integration_id is None and kind in INTEGRATION_REQUIRED:
+        raise InvalidInput(f"a {kind} must belong to an integration", field="integration")
+    return Placement(
+        parent.id if parent else None,
+        integration_id,
+        title_full(title, parent.title_full if parent else None),
+        derive_search_metadata(kind, title, parent.search_metadata if parent else None, own_metadata),
+    )
 
 
 def check_tags(conn: Connection, workspace_id: str, ids: builtins.list[str] | None) -> None:

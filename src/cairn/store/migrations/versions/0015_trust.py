@@ -1,7 +1,7 @@
 """API keys may belong to a catalog user
 
 Revision ID: 0015_trust
-Revises: 0011_lineage
+Revises: 0012_search
 
 A key tied to a user acts with the lesser of its own role and the user's, and sees what the
 user's teams see (guests only their teams). Workspace keys (no user) keep working as before.
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_trust"
-down_revision: str | None = "0011_lineage"
+down_revision: str | None = "0012_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
