@@ -136,6 +136,7 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
+                browse=node is None,
             )
         ]
 
@@ -176,6 +177,8 @@ class ResourceService:
         if team:
             # ``teams`` narrows to resources of any of the given (comma-separated) teams.
             wanted = [t.strip() for t in team.split(",") if t.strip()]
+            if len(wanted) > flt.MAX_IN_VALUES:
+                raise InvalidInput(f"teams takes at most {flt.MAX_IN_VALUES} team ids", field="teams")
             node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], wanted))
         where = self.visibility(principal, node)
         if node is not None:

@@ -159,6 +159,17 @@ Index(
     resource.c.stale,
     resource.c.title,
 )
+# Viewers' and guests' lists (published only) count from this index alone.
+Index(
+    "ix_resource_type_published",
+    resource.c.workspace_id,
+    resource.c.entity_type,
+    resource.c.published,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.external_usage,
+    resource.c.title,
+)
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
@@ -186,7 +197,13 @@ Index(
 )
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
-Index("ix_resource_member_resource", resource_member.c.resource_pk)
+# With field and value: a permission check's probe of a resource's teams reads only the index.
+Index(
+    "ix_resource_member_resource",
+    resource_member.c.resource_pk,
+    resource_member.c.field,
+    resource_member.c.value,
+)
 
 # The full-text index (migration 0012_search), kept by triggers on ``resource`` so every write
 # path updates it in its own transaction. PostgreSQL: this table (weights: A title, B
