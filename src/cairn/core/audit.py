@@ -23,6 +23,7 @@ RETENTION_DAYS = 90
 _PRUNE_EVERY_SECONDS = 3600.0
 A = audit_event.c
 
+_INSERT = insert(audit_event)
 _last_prune: dict[str, float] = {}
 _prune_lock = threading.Lock()
 
@@ -39,18 +40,19 @@ def record(
 ) -> None:
     now = utc_now()
     conn.execute(
-        insert(audit_event).values(
-            workspace_id=principal.workspace_id,
-            id=str(uuid.uuid4()),
-            created_at=now,
-            event=event,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            resource_title=(resource_title or None) and resource_title[:500],
-            performer_id=principal.key_id,
-            performer_name=principal.name,
-            details=details or {},
-        )
+        _INSERT,  # built once: every write records an event
+        {
+            "workspace_id": principal.workspace_id,
+            "id": str(uuid.uuid4()),
+            "created_at": now,
+            "event": event,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "resource_title": (resource_title or None) and resource_title[:500],
+            "performer_id": principal.key_id,
+            "performer_name": principal.name,
+            "details": details or {},
+        },
     )
     if _prune_due(principal.workspace_id):
         prune(conn, principal.workspace_id)

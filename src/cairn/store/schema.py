@@ -173,7 +173,7 @@ Index(
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
-Index("ix_resource_title", resource.c.workspace_id, resource.c.title)
+Index("ix_resource_title", resource.c.workspace_id, resource.c.title, resource.c.entity_type)
 
 resource_member = Table(
     "resource_member",
