@@ -121,6 +121,13 @@ def test_reimport_updates_by_databuilder_id_and_marks_absent_stale(api: Api) -> 
         by_databuilder(api)["secoda.public.order.order_id"]["id"]
         == first["secoda.public.order.order_id"]["id"]
     )
+    # An edit made in the catalog since is compared again: the file's value comes back once.
+    table_id = first["secoda.public.order"]["id"]
+    assert api.client.patch(f"/resource/all/{table_id}", json={"description": "edited"}).status_code == 200
+    summary = upload(api, integration, resources_file=jsonl(RESOURCES)).json()
+    assert (summary["updated"], summary["unchanged"]) == (1, 6)
+    assert api.client.get(f"/resource/all/{table_id}").json()["description"] == "Orders from KFC"
+    assert upload(api, integration, resources_file=jsonl(RESOURCES)).json()["unchanged"] == 7
     # Another integration's resources are never touched.
     other = make_integration(api.client, "other")
     upload(api, other, resources_file=jsonl(RESOURCES[2:]))

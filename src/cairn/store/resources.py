@@ -191,7 +191,8 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
     executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
     for row in rows:
-        members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
+        if any(row.get(field) for field in LIST_FIELDS):
+            members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
     if members:
         executemany(conn, resource_member, members)
 
@@ -235,17 +236,25 @@ def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     pick = itemgetter(*names)
     defaults = dict.fromkeys(names)
     params: list[tuple[Any, ...]] = []
+    # Bulk rows share most values (empty lists, the batch's timestamp): convert each once.
+    empty: dict[type, str] = {list: "[]", dict: "{}"}
+    times: dict[datetime, str | None] = {}
     for row in rows:
         try:
             values = list(pick(row))
         except KeyError:
             values = list(pick({**defaults, **row}))
         for index in json_at:
-            if values[index] is not None:
-                values[index] = _json_text(values[index])
+            value = values[index]
+            if value is not None:
+                values[index] = _json_text(value) if value else empty.get(type(value)) or _json_text(value)
         for index in time_at:
-            if values[index] is not None:
-                values[index] = _sqlite_time(values[index])
+            value = values[index]
+            if value is not None:
+                text = times.get(value)
+                if text is None:
+                    text = times[value] = _sqlite_time(value)
+                values[index] = text
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
 
