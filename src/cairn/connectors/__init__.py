@@ -1,1 +1,1 @@
-"""Connectors: outside formats (dbt artifacts, ...) turned into catalog records."""
+"""Connectors: SQL databases, dbt artifacts and OpenLineage events, merged into the catalog."""

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cairn.core import visibility
 from cairn.core.errors import Conflict, InvalidInput, NotFound
 from cairn.core.principal import Principal
 from cairn.models.common import iso, utc_now
@@ -251,24 +252,20 @@ class CollectionService:
         """Collections by exact name or id (names are not unique; ids are)."""
         from cairn.core.resources import _valid_id
 
-        stmt = _joined().where(R.workspace_id == principal.workspace_id, R.archived.is_(False))
+        stmt = _joined().where(visibility.resource_clause(principal))
         if name is not None:
             stmt = stmt.where(R.entity_type == "collection", R.title == name)
         if collection_id is not None:
             if not _valid_id(collection_id):
                 return []
             stmt = stmt.where(R.id == collection_id)
-        if not principal.sees_drafts:
-            stmt = stmt.where(R.published.is_(True))
         with self.store.read() as conn:
             rows = conn.execute(stmt.order_by(C.position, R.id)).all()
         permissions = principal.permissions()
         return [_record(r, permissions) for r in rows]
 
     def _list(self, conn: Connection, principal: Principal) -> builtins.list[CollectionRecord]:
-        stmt = _joined().where(R.workspace_id == principal.workspace_id, R.archived.is_(False))
-        if not principal.sees_drafts:
-            stmt = stmt.where(R.published.is_(True))
+        stmt = _joined().where(visibility.resource_clause(principal))
         rows = conn.execute(stmt.order_by(C.position, R.id)).all()
         permissions = principal.permissions()
         return [_record(r, permissions) for r in rows]
@@ -283,12 +280,10 @@ class CollectionService:
         row = (
             _valid_id(collection_id)
             and conn.execute(
-                _joined().where(
-                    R.workspace_id == principal.workspace_id, R.id == collection_id, R.archived.is_(False)
-                )
+                _joined().where(visibility.resource_clause(principal), R.id == collection_id)
             ).first()
         )
-        if not row or (not principal.sees_drafts and not row.published):
+        if not row:
             raise NotFound("Collection not found.")
         return _record(row, principal.permissions())
 
@@ -313,10 +308,8 @@ class CollectionService:
             member.workspace_id == principal.workspace_id,
             member.field == "collections",
             member.value.in_(ids),
-            R.archived.is_(False),
+            visibility.resource_clause(principal),
         ]
-        if not principal.sees_drafts:
-            conditions.append(R.published.is_(True))
         stmt = (
             select(member.value, R.id, R.entity_type)
             .join(resource, R.pk == member.resource_pk)

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 from cairn.models.resources import LIST_FIELDS
 
@@ -72,7 +72,10 @@ api_key = Table(
     Column("last_used_at", Timestamp),
     Column("expires_at", Timestamp),
     Column("revoked_at", Timestamp),
+    # The catalog user the key acts for (None: a workspace key with only its role).
+    Column("user_id", Id),
 )
+Index("ix_api_key_user", api_key.c.workspace_id, api_key.c.user_id)
 
 integration = Table(
     "integration",
@@ -183,6 +186,19 @@ Index(
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
 Index("ix_resource_member_resource", resource_member.c.resource_pk)
+
+# The full-text index (migration 0012_search), kept by triggers on ``resource`` so every write
+# path updates it in its own transaction. PostgreSQL: this table (weights: A title, B
+# title_full, C description, D definition). SQLite: the contentless FTS5 table ``resource_fts``
+# (rowid = resource.pk; columns title, title_full, description, definition), a virtual table
+# SQLAlchemy cannot describe.
+resource_search = Table(
+    "resource_search",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
+)
+Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
 
 # One row per change of a resource; ``snapshot`` is the state after the change.
 resource_version = Table(
@@ -445,3 +461,25 @@ ingest_state = Table(
     Column("digest", String(32), nullable=False),
     Column("synced_at", Timestamp, nullable=False),
 )
+
+# ---- connectors ----
+
+# One row per (integration, source path) a connector wrote: which resource it maps to, a
+# fingerprint of what the source said last time (an unchanged source writes nothing), the
+# values it wrote (a field whose current value differs from every source's was written by a
+# user and is left alone), and whether the source last found it missing (stale).
+source_record = Table(
+    "source_record",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("integration_id", Id, nullable=False),
+    Column("databuilder_id", Str, nullable=False),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("written", Json, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("seen_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "integration_id", "databuilder_id", name="uq_source_record_key"),
+)
+Index("ix_source_record_resource", source_record.c.resource_pk)
