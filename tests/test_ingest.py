@@ -362,6 +362,16 @@ def test_dbt_bad_input(api: Api) -> None:
             "'results'",
         ),
     ]
+    nul = {**run_results(), "results": [{"unique_id": "model.shop.orders", "status": "ok\u0000"}]}
+    bad.append(
+        (
+            {
+                "manifest": ("m.json", json.dumps(manifest()).encode()),
+                "run_results": ("r.json", json.dumps(nul).encode()),
+            },
+            "NUL",
+        )
+    )
     for files, message in bad:
         response = api.client.post(f"/integration/dbt/{integration}/upload_artifacts", files=files)
         assert response.status_code == 400, response.text
@@ -437,6 +447,9 @@ def test_airflow_bad_input(api: Api) -> None:
     )
     assert response.status_code == 400
     assert "dag_id" in response.json()["detail"]
+    nul = api.client.post(path, json={"dag": {"dag_id": "a", "schedule_interval": {"cron": "\u0000"}}})
+    assert nul.status_code == 400
+    assert "schedule_interval" in nul.json()["detail"]
     unknown = api.client.post(
         "/integration/run_logs/00000000-0000-0000-0000-00000000abcd/ingest", json={"dag": {"dag_id": "a"}}
     )

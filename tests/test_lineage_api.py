@@ -180,6 +180,8 @@ def test_lineage_from_query_bad_input(api: Api) -> None:
         ({"sql": "   "}, "sql is required"),
         ({"sql": "select from where ("}, "cannot be parsed"),
         ({"sql": "select 1; select 2"}, "exactly one"),
+        ({"sql": "select 'unterminated from t"}, "cannot be parsed"),
+        ({"sql": "select " + "(" * 5000 + "1" + ")" * 5000}, "cannot be parsed"),
         ({"sql": "select 1", "dialect": "klingon"}, "dialect"),
         ({"sql": "select 1", "table_id": "00000000-0000-0000-0000-000000000001"}, "Not found"),
     ]

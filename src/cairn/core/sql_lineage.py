@@ -17,7 +17,7 @@ import sqlglot
 from sqlalchemy import and_, select
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 
 from cairn.core.errors import InvalidInput
 from cairn.core.principal import Principal
@@ -60,6 +60,8 @@ def parse(sql: str, dialect: str | None) -> Any:
         raise InvalidInput(
             f"sql cannot be parsed{where}: {first.get('description', exc)}", field="sql"
         ) from exc
+    except (SqlglotError, RecursionError) as exc:  # tokenizer errors, absurd nesting
+        raise InvalidInput(f"sql cannot be parsed: {str(exc)[:300]}", field="sql") from exc
     if len(statements) != 1:
         raise InvalidInput("send exactly one SQL statement", field="sql")
     statement: Any = statements[0]

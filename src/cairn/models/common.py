@@ -47,6 +47,11 @@ def _check_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def check_json(value: Any) -> Any:
+    """Validate free-form JSON from outside (every key and string storable)."""
+    return _check_json(value)
+
+
 JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json)]
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_check_storable)]
 ShortText = Annotated[str, Field(max_length=1000), AfterValidator(_check_storable)]
