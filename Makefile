@@ -32,7 +32,20 @@ $(MCP_STAMP): Makefile
 	$(MCP_VENV)/bin/pip install -q 'secoda-analysis-mcp==0.1.1' 'mcp<2'
 	touch $(MCP_STAMP)
 
-install: $(STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP))
+CHROMIUM := /usr/bin/chromium
+
+# The UI's end-to-end tests drive Debian's Chromium (Playwright cannot download its own browser
+# here). Installed once when missing; needs root, as CI has.
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium (Debian package) for the UI tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "warning: $(CHROMIUM) is missing and cannot be installed here (not root or no apt-get)." \
+	       "Install Debian's chromium package for tests/test_web_browser.py" >&2; \
+	fi
+
+install: $(STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP)) $(CHROMIUM)
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
 run: $(STAMP)
