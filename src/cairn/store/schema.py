@@ -489,6 +489,18 @@ integration_artifact = Table(
     Column("uploaded_at", Timestamp, nullable=False),
 )
 
+# What the last ingest wrote for a resource: a digest of the values its source record asked for
+# and the resource's ``updated_at`` right after. A re-ingest whose record has the same digest,
+# of a resource nobody changed since, has nothing to compare or write.
+ingest_state = Table(
+    "ingest_state",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("synced_at", Timestamp, nullable=False),
+)
+
 # ---- connectors ----
 
 # One row per (integration, source path) a connector wrote: which resource it maps to, a
