@@ -23,7 +23,15 @@ $(JS_STAMP): tests/kontent_js/package.json
 	cd tests/kontent_js && npm install --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
-install: $(STAMP) $(if $(NPM),$(JS_STAMP))
+# dbt (the suite builds a real dbt project) pins its own dependencies: a virtualenv of its own.
+DBT_VENV := .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed
+$(DBT_STAMP): tests/dbt_project/requirements.txt
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install -q -r tests/dbt_project/requirements.txt
+	touch $(DBT_STAMP)
+
+install: $(STAMP) $(DBT_STAMP) $(if $(NPM),$(JS_STAMP))
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
 run: $(STAMP)
@@ -48,4 +56,4 @@ test: install
 	$(BIN)/pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm
+	rm -rf $(VENV) $(DBT_VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm

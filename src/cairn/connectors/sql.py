@@ -222,8 +222,9 @@ def list_schemas(conn: Connection, source: SqlSource) -> list[str]:
     if source.backend == "duckdb":
         rows = conn.execute(
             text(
-                "SELECT schema_name FROM duckdb_schemas() "
-                "WHERE database_name = current_database() AND NOT internal ORDER BY schema_name"
+                # ``main`` is flagged internal in DuckDB, so the system schemas are named instead.
+                "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+                "AND schema_name NOT IN ('information_schema', 'pg_catalog') ORDER BY schema_name"
             )
         )
         return [r[0] for r in rows]
