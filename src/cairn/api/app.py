@@ -15,6 +15,7 @@ from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
+from cairn.api.native import openlineage as native_openlineage
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import collections as secoda_collections
 from cairn.api.secoda import custom_properties as secoda_custom_properties
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
     app.include_router(native_ingest.router)
+    app.include_router(native_openlineage.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
-from cairn.connectors.merge import Merger, ensure_integration, replace_lineage
+from cairn.connectors.merge import Merger, columns_of, ensure_integration, replace_lineage, tables_by_title
 from cairn.connectors.model import Node, Summary, key_parts, path_key
 from cairn.connectors.sqllineage import DIALECTS, query_lineage
 from cairn.core import records
@@ -322,43 +322,6 @@ def user_ids(
     return out
 
 
-def _warehouse_tables(
-    conn: Connection, workspace_id: str, relations: Sequence[tuple[str, str, str]]
-) -> dict[tuple[str, ...], Any]:
-    """Catalog tables (not dbt's own) by lower-cased database.schema.table."""
-    wanted = {".".join(r).lower(): tuple(p.lower() for p in r) for r in relations}
-    found: dict[tuple[str, ...], Any] = {}
-    names = list(wanted)
-    for start in range(0, len(names), 500):
-        chunk = names[start : start + 500]
-        rows = conn.execute(
-            select(resource.c.id, resource.c.title_full, resource.c.integration_id).where(
-                resource.c.workspace_id == workspace_id,
-                resource.c.entity_type == "table",
-                resource.c.archived.is_(False),
-                func.lower(resource.c.title_full).in_(chunk),
-            )
-        ).all()
-        for row in rows:
-            found.setdefault(wanted[row.title_full.lower()], row)
-    return found
-
-
-def _columns_of(conn: Connection, workspace_id: str, table_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for start in range(0, len(table_ids), 500):
-        chunk = list(table_ids[start : start + 500])
-        for row in conn.execute(
-            select(resource.c.id, resource.c.parent_id, resource.c.title).where(
-                resource.c.workspace_id == workspace_id,
-                resource.c.entity_type == "column",
-                resource.c.parent_id.in_(chunk),
-            )
-        ):
-            out.setdefault(row.parent_id, {})[(row.title or "").lower()] = row.id
-    return out
-
-
 def _when(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -385,11 +348,13 @@ def ingest_dbt(
     tag_cache: dict[str, str] = {}
     user_cache: dict[str, str] = {}
     with store.write() as conn:
-        warehouse = _warehouse_tables(
-            conn, principal.workspace_id, [n["relation"] for n in tables if n["relation"]]
+        warehouse = tables_by_title(
+            conn,
+            principal.workspace_id,
+            [".".join(n["relation"]) for n in tables if n["relation"]],
+            exclude_integration=integration_id,
         )
-        warehouse = {k: v for k, v in warehouse.items() if v.integration_id != integration_id}
-        warehouse_columns = _columns_of(conn, principal.workspace_id, [r.id for r in warehouse.values()])
+        warehouse_columns = columns_of(conn, principal.workspace_id, [r.id for r in warehouse.values()])
         labels = {n["unique_id"]: tag_ids(conn, store, principal, n["tags"], tag_cache) for n in nodes}
         column_labels = {
             (n["unique_id"], c["name"]): tag_ids(conn, store, principal, c["tags"], tag_cache)
@@ -402,7 +367,7 @@ def ingest_dbt(
         return path_key(name, uid, *rest)
 
     def merged(n: dict[str, Any]) -> Any:
-        return warehouse.get(tuple(p.lower() for p in n["relation"])) if n["relation"] else None
+        return warehouse.get(".".join(n["relation"]).lower()) if n["relation"] else None
 
     suite = key("test_suite")
     own: list[Node] = [Node(suite, "test_suite", name, fields={"description": f"dbt tests of {name}"})]

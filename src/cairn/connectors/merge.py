@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, and_, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 
 from cairn.connectors.model import MERGED_LISTS, PROTECTED_FIELDS, SOURCE_FIELDS, Node, Summary
 from cairn.core import audit, extras, history
@@ -540,3 +540,35 @@ def replace_lineage(
                 continue
             count += len(set(upstreams))
     return count
+
+
+def tables_by_title(
+    conn: Connection, workspace_id: str, titles: Iterable[str], *, exclude_integration: str | None = None
+) -> dict[str, Any]:
+    """Catalog tables by lower-cased ``title_full`` (``db.schema.table``), other sources' only."""
+    names = list(dict.fromkeys(t.lower() for t in titles))
+    found: dict[str, Any] = {}
+    for chunk in _chunks(names):
+        stmt = select(R.id, R.pk, R.title_full, R.integration_id).where(
+            R.workspace_id == workspace_id,
+            R.entity_type == "table",
+            R.archived.is_(False),
+            func.lower(R.title_full).in_(chunk),
+        )
+        if exclude_integration is not None:
+            stmt = stmt.where(R.integration_id != exclude_integration)
+        for row in conn.execute(stmt.order_by(R.pk)):
+            found.setdefault(row.title_full.lower(), row)
+    return found
+
+
+def columns_of(conn: Connection, workspace_id: str, table_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Column ids of tables: table id -> lower-cased column title -> column id."""
+    out: dict[str, dict[str, str]] = {}
+    for chunk in _chunks(list(table_ids)):
+        stmt = select(R.id, R.parent_id, R.title).where(
+            R.workspace_id == workspace_id, R.entity_type == "column", R.parent_id.in_(chunk)
+        )
+        for row in conn.execute(stmt):
+            out.setdefault(row.parent_id, {})[(row.title or "").lower()] = row.id
+    return out
