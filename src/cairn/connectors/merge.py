@@ -120,7 +120,17 @@ def _ensure_integration(
 class Merger:
     """Writes nodes of one integration; ``apply`` once per batch (one transaction each), then ``finish``."""
 
-    def __init__(self, store: Store, principal: Principal, integration_id: str, *, source: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        principal: Principal,
+        integration_id: str,
+        *,
+        source: str,
+        keys: Iterable[str] | None = None,
+    ) -> None:
+        """``keys`` limits what is loaded to the records a partial source (an event) can touch;
+        a crawl loads them all, since ``finish`` stales what it did not see."""
         principal.require_write()
         self.store = store
         self.principal = principal
@@ -128,18 +138,24 @@ class Merger:
         self.source = source
         self.summary = Summary(integration=integration_id)
         self.seen: set[str] = set()
+        # Keys whose resource this run created or changed (lineage is recomputed only around them).
+        self.touched: set[str] = set()
         self.ids: dict[str, str] = {}
         self._parents: dict[str, ParentInfo] = {}
         self._records: dict[str, _Record] = {}
+        stmt = (
+            select(S.databuilder_id, S.resource_pk, S.fingerprint, S.stale, R.id)
+            .join(resource, R.pk == S.resource_pk)
+            .where(S.workspace_id == principal.workspace_id, S.integration_id == integration_id)
+        )
         with store.read() as conn:
-            stmt = (
-                select(S.databuilder_id, S.resource_pk, S.fingerprint, S.stale, R.id)
-                .join(resource, R.pk == S.resource_pk)
-                .where(S.workspace_id == principal.workspace_id, S.integration_id == integration_id)
+            statements = (
+                [stmt] if keys is None else [stmt.where(S.databuilder_id.in_(c)) for c in _chunks(list(keys))]
             )
-            for key, pk, fp, stale, rid in conn.execute(stmt):
-                self._records[key] = _Record(pk, rid, fp, stale)
-                self.ids[key] = rid
+            for statement in statements:
+                for key, pk, fp, stale, rid in conn.execute(statement):
+                    self._records[key] = _Record(pk, rid, fp, stale)
+                    self.ids[key] = rid
 
     # ---- one batch ---------------------------------------------------------------------
 
@@ -253,6 +269,7 @@ class Merger:
                 values["updated_at"] = now
                 self._write(conn, row, values)
                 self.summary.updated += 1
+                self.touched.add(node.key)
             else:
                 self.summary.unchanged += 1
             if node.target_id is None:
@@ -428,6 +445,7 @@ class Merger:
         conn.execute(source_record.insert(), record_rows)
         conn.execute(resource_version.insert(), version_rows)
         self.summary.created += len(rows)
+        self.touched.update(node.key for node, _, _ in meta)
 
     # ---- the end of a crawl ------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 
 from cairn.connectors.merge import Merger, columns_of, ensure_integration, tables_by_title
 from cairn.connectors.model import Node, path_key
@@ -32,7 +32,7 @@ from cairn.core.principal import Principal
 from cairn.models.common import iso, utc_now
 from cairn.models.openlineage import MAX_BATCH, Dataset, LineageEvent
 from cairn.store import Store
-from cairn.store.schema import resource, run
+from cairn.store.schema import lineage_edge, resource, resource_detail, run
 
 INTEGRATION = "openlineage"
 TERMINAL = frozenset({"COMPLETE", "FAIL", "ABORT"})
@@ -68,6 +68,7 @@ SQL_SCHEMES = frozenset(
     }
 )
 R = resource.c
+E = lineage_edge.c
 
 
 @dataclass
@@ -116,8 +117,6 @@ def ingest_events(store: Store, principal: Principal, events: Sequence[LineageEv
     principal.require_write()
     _check(events)
     integration_id = ensure_integration(store, principal, name=INTEGRATION, kind=INTEGRATION, credentials={})
-    merger = Merger(store, principal, integration_id, source=INTEGRATION)
-
     datasets: dict[tuple[str, str], _DatasetInfo] = {}
 
     def note(dataset: Dataset, *, output: bool = False) -> _DatasetInfo:
@@ -154,6 +153,20 @@ def ingest_events(store: Store, principal: Principal, events: Sequence[LineageEv
             note(event.dataset)
         if event.job is not None:
             jobs[(event.job.namespace, event.job.name)] = event
+
+    keys: list[str] = []
+    for (namespace, name), info in datasets.items():
+        database, schema, _ = _split(namespace, name)
+        keys.append(path_key("dataset", namespace, name))
+        keys.extend(path_key("dataset", namespace, name, c) for c in info.columns)
+        if database is not None and schema is not None:
+            keys += [
+                path_key("database", namespace, database),
+                path_key("schema", namespace, database, schema),
+            ]
+    for namespace, name in jobs:
+        keys += [path_key("namespace", namespace), path_key("job", namespace, name)]
+    merger = Merger(store, principal, integration_id, source=INTEGRATION, keys=keys)
 
     # Datasets a catalog table already stands for (a crawled warehouse) are not created again.
     with store.read() as conn:
@@ -279,32 +292,48 @@ def ingest_events(store: Store, principal: Principal, events: Sequence[LineageEv
 
 
 def _add_edges(store: Store, principal: Principal, pairs: list[tuple[str, str]]) -> int:
+    """Add the edges not there yet. Most events repeat known lineage, so the existing ones are
+    looked up first in one query and only new edges go through the lineage core."""
     if not pairs:
         return 0
+    ws = principal.workspace_id
     ids = list({i for pair in pairs for i in pair})
     with store.write() as conn:
         # A stale or deleted end (a dropped warehouse table) has no lineage to gain.
-        visible: set[str] = set()
+        pks: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            visible.update(
-                conn.execute(
-                    select(R.id).where(
-                        R.workspace_id == principal.workspace_id,
-                        R.id.in_(chunk),
-                        R.archived.is_(False),
-                        R.stale.is_(False),
-                    )
-                ).scalars()
+            stmt = select(R.id, R.pk).where(
+                R.workspace_id == ws, R.id.in_(chunk), R.archived.is_(False), R.stale.is_(False)
             )
-        wanted = [EdgeSpec(u, d, INTEGRATION) for u, d in pairs if u in visible and d in visible]
-        LineageService(store).add_edges_in(conn, principal, wanted)
+            pks.update({row.id: row.pk for row in conn.execute(stmt)})
+        wanted = [(u, d) for u, d in pairs if u in pks and d in pks]
+        downs = sorted({pks[d] for _, d in wanted})
+        known: set[tuple[int, int]] = set()
+        for start in range(0, len(downs), 500):
+            stmt = select(E.upstream_pk, E.downstream_pk).where(
+                E.workspace_id == ws, E.origin == INTEGRATION, E.downstream_pk.in_(downs[start : start + 500])
+            )
+            known.update((row.upstream_pk, row.downstream_pk) for row in conn.execute(stmt))
+        new = [EdgeSpec(u, d, INTEGRATION) for u, d in wanted if (pks[u], pks[d]) not in known]
+        if new:
+            LineageService(store).add_edges_in(conn, principal, new)
     return len(wanted)
+
+
+@dataclass
+class _RunState:
+    job_id: str
+    name: str
+    state: str
+    at: datetime
+    started: datetime | None
+    producer: str
 
 
 def _record_runs(store: Store, principal: Principal, merger: Merger, events: Sequence[LineageEvent]) -> int:
     """Upsert one run per ``runId``; a run only moves forward in event time."""
-    latest: dict[str, tuple[str, LineageEvent, datetime | None]] = {}
+    latest: dict[str, _RunState] = {}
     for event in sorted((e for e in events if e.run is not None), key=lambda e: _utc(e.eventTime)):
         assert event.run is not None
         assert event.job is not None
@@ -312,82 +341,110 @@ def _record_runs(store: Store, principal: Principal, merger: Merger, events: Seq
         if job_id is None:
             continue
         run_key = str(event.run.runId)
-        _, _, started = latest.get(run_key, (job_id, event, None))
+        at = _utc(event.eventTime)
+        before = latest.get(run_key)
+        started = before.started if before else None
         if event.eventType == "START" and started is None:
-            started = _utc(event.eventTime)
-        latest[run_key] = (job_id, event, started)
+            started = at
+        latest[run_key] = _RunState(job_id, event.job.name, str(event.eventType), at, started, event.producer)
     if not latest:
         return 0
     ws = principal.workspace_id
     now = utc_now()
     with store.write() as conn:
-        job_ids = list({job_id for job_id, _, _ in latest.values()})
-        pks = {}
-        details: dict[int, dict[str, Any]] = {}
+        job_ids = list({r.job_id for r in latest.values()})
+        pks: dict[str, int] = {}
         for start in range(0, len(job_ids), 500):
             chunk = job_ids[start : start + 500]
-            pks.update(
-                {
-                    row.id: row.pk
-                    for row in conn.execute(select(R.id, R.pk).where(R.workspace_id == ws, R.id.in_(chunk)))
-                }
-            )
-        details = extras.details_of(conn, list(pks.values()))
+            stmt = select(R.id, R.pk).where(R.workspace_id == ws, R.id.in_(chunk))
+            pks.update({row.id: row.pk for row in conn.execute(stmt)})
         keys = list(latest)
         existing: dict[tuple[int, str], Any] = {}
+        runs_of = select(
+            run.c.pk, run.c.resource_pk, run.c.run_key, run.c.status, run.c.started_at, run.c.details
+        )
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            for found in conn.execute(
-                select(
-                    run.c.pk, run.c.resource_pk, run.c.run_key, run.c.status, run.c.started_at, run.c.details
-                ).where(run.c.workspace_id == ws, run.c.run_key.in_(chunk))
-            ):
+            for found in conn.execute(runs_of.where(run.c.workspace_id == ws, run.c.run_key.in_(chunk))):
                 existing[(found.resource_pk, found.run_key)] = found
-        last: dict[int, tuple[datetime, str, str]] = {}
-        for run_key, (job_id, event, started) in latest.items():
-            pk = pks[job_id]
-            at = _utc(event.eventTime)
-            state = str(event.eventType)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        last: dict[int, tuple[str, str, str]] = {}
+        for run_key, state in latest.items():
+            pk = pks[state.job_id]
+            when = iso(state.at) or ""
+            finished = state.at if state.state in TERMINAL else None
             row = existing.get((pk, run_key))
-            finished = at if state in TERMINAL else None
             if row is None:
-                conn.execute(
-                    run.insert().values(
-                        resource_pk=pk,
-                        workspace_id=ws,
-                        id=str(uuid.uuid4()),
-                        run_key=run_key,
-                        name=event.job.name if event.job else run_key,
-                        status=state,
-                        started_at=started or at,
-                        finished_at=finished,
-                        details={"event_time": iso(at), "producer": event.producer},
-                        created_at=now,
-                        updated_at=now,
-                    )
+                inserts.append(
+                    {
+                        "resource_pk": pk,
+                        "workspace_id": ws,
+                        "id": str(uuid.uuid4()),
+                        "run_key": run_key,
+                        "name": state.name,
+                        "status": state.state,
+                        "started_at": state.started or state.at,
+                        "finished_at": finished,
+                        "details": {"event_time": when, "producer": state.producer},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
             else:
-                seen = (row.details or {}).get("event_time")
-                if seen is not None and seen > iso(at):  # an older event than the one recorded
-                    continue
-                if seen == iso(at) and row.status in TERMINAL and state not in TERMINAL:
-                    continue
-                values: dict[str, Any] = {
-                    "status": state,
-                    "details": {**(row.details or {}), "event_time": iso(at)},
-                    "updated_at": now,
-                }
-                if finished is not None:
-                    values["finished_at"] = finished
-                if started is not None and row.started_at is None:
-                    values["started_at"] = started
-                conn.execute(update(run).where(run.c.pk == row.pk).values(**values))
-            if pk not in last or at >= last[pk][0]:
-                last[pk] = (at, state, run_key)
-        for pk, (at, state, run_key) in last.items():
-            shown = details.get(pk, {}).get("last_run_at")
-            if shown is None or shown <= iso(at):
-                extras.set_details(
-                    conn, ws, pk, {"last_run_state": state, "last_run_at": iso(at), "last_run_id": run_key}
+                seen = (row.details or {}).get("event_time") or ""
+                if seen > when or (seen == when and row.status in TERMINAL and state.state not in TERMINAL):
+                    continue  # an older event than the one recorded: the run does not move back
+                updates.append(
+                    {
+                        "b_pk": row.pk,
+                        "b_status": state.state,
+                        "b_details": {**(row.details or {}), "event_time": when},
+                        "b_finished": finished,
+                        "b_started": row.started_at or state.started,
+                        "b_now": now,
+                    }
                 )
+            if pk not in last or when >= last[pk][0]:
+                last[pk] = (when, state.state, run_key)
+        if inserts:
+            conn.execute(run.insert(), inserts)
+        if updates:
+            conn.execute(
+                update(run)
+                .where(run.c.pk == bindparam("b_pk"))
+                .values(
+                    status=bindparam("b_status"),
+                    details=bindparam("b_details", type_=run.c.details.type),
+                    finished_at=func.coalesce(
+                        bindparam("b_finished", type_=run.c.finished_at.type), run.c.finished_at
+                    ),
+                    started_at=bindparam("b_started", type_=run.c.started_at.type),
+                    updated_at=bindparam("b_now", type_=run.c.updated_at.type),
+                ),
+                updates,
+            )
+        # The job shows its last run: one statement for all the jobs of the batch.
+        shown = extras.details_of(conn, list(last))
+        changed: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        for pk, (when, status, run_key) in last.items():
+            current = shown.get(pk)
+            shown_at = (current or {}).get("last_run_at") or ""
+            if shown_at > when or (shown_at == when and (current or {}).get("last_run_state") == status):
+                continue
+            data = {**(current or {}), "last_run_state": status, "last_run_at": when, "last_run_id": run_key}
+            if current is None:
+                added.append({"resource_pk": pk, "workspace_id": ws, "data": data})
+            else:
+                changed.append({"b_pk": pk, "b_data": data})
+        if added:
+            conn.execute(resource_detail.insert(), added)
+        if changed:
+            conn.execute(
+                update(resource_detail)
+                .where(resource_detail.c.resource_pk == bindparam("b_pk"))
+                .values(data=bindparam("b_data", type_=resource_detail.c.data.type)),
+                changed,
+            )
     return len(latest)

@@ -554,6 +554,10 @@ def _view_lineage(
     catalog = source.database if source.backend in ("postgresql", "duckdb") else None
     mapping: dict[str, Any] = {catalog: schema} if catalog else schema
     planned: list[tuple[str, list[str]]] = []
+    if not (merger.summary.created or merger.summary.unstaled):
+        # Nothing appeared, so only a changed view can have changed lineage (an unchanged
+        # re-crawl parses nothing and writes nothing).
+        views = [v for v in views if v.key in merger.touched]
     for view in views:
         parsed = query_lineage(
             view.sql, dialect=dialect, catalog=catalog, schema_name=view.schema, schema=mapping
