@@ -441,9 +441,8 @@ class Merger:
             )
         if detail_rows:
             repo.executemany(conn, resource_detail, detail_rows)
-        # Both tables have an identity key, which the driver-level path would send as NULL.
-        conn.execute(source_record.insert(), record_rows)
-        conn.execute(resource_version.insert(), version_rows)
+        repo.executemany(conn, source_record, record_rows)
+        repo.executemany(conn, resource_version, version_rows)
         self.summary.created += len(rows)
         self.touched.update(node.key for node, _, _ in meta)
 

@@ -219,11 +219,16 @@ def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     (JSON text, SQLite timestamp text) are applied here directly.
     """
     dialect = conn.dialect.name
-    names = [c.name for c in table.columns]
+    # An identity key the rows do not carry is left to the database.
+    first = rows[0] if rows else {}
+    columns = [
+        c for c in table.columns if not (c.primary_key and c.autoincrement is True and c.name not in first)
+    ]
+    names = [c.name for c in columns]
     placeholders: list[str] = []
     json_at: list[int] = []
     time_at: list[int] = []
-    for index, column in enumerate(table.columns):
+    for index, column in enumerate(columns):
         if isinstance(column.type, JSON):
             json_at.append(index)
             placeholders.append("?" if dialect == "sqlite" else "%s::jsonb")
