@@ -142,7 +142,13 @@ def main() -> None:
 
     port = free_port()
     # The benchmark measures the catalog, not the Secoda-style write rate limit (30/min).
-    env = {**os.environ, "CAIRN_DATABASE_URL": url, "CAIRN_WRITE_RATE_LIMIT": "0"}
+    env = {
+        **os.environ,
+        "CAIRN_DATABASE_URL": url,
+        "CAIRN_WRITE_RATE_LIMIT": "0",
+        "CAIRN_KONTENT_RATE_PER_SECOND": "0",
+        "CAIRN_KONTENT_RATE_PER_MINUTE": "0",
+    }
     server = subprocess.Popen(
         [
             sys.executable,

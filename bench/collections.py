@@ -25,7 +25,9 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="database URL (default: a SQLite file in bench/out)")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    os.environ["CAIRN_WRITE_RATE_LIMIT"] = "0"  # measure the catalog, not the write rate limit
+    os.environ["CAIRN_WRITE_RATE_LIMIT"] = "0"  # measure the catalog, not the write rate limits
+    os.environ["CAIRN_KONTENT_RATE_PER_SECOND"] = "0"
+    os.environ["CAIRN_KONTENT_RATE_PER_MINUTE"] = "0"
     OUT.mkdir(exist_ok=True)
     results: dict[str, object] = {"backend": "sqlite" if args.db is None else args.db.split(":")[0]}
     store = fresh_store(args.db, 0)

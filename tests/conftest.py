@@ -25,8 +25,10 @@ from cairn.store.schema import metadata
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 
 # The suite makes far more than 30 writes a minute: every app and live server it starts runs
-# without the write rate limit unless a test turns it on (tests/test_rate_limit.py does).
+# without the write rate limits unless a test turns them on (tests/test_rate_limit.py does).
 os.environ["CAIRN_WRITE_RATE_LIMIT"] = "0"
+os.environ["CAIRN_KONTENT_RATE_PER_SECOND"] = "0"
+os.environ["CAIRN_KONTENT_RATE_PER_MINUTE"] = "0"
 
 BACKENDS = [
     b.strip() for b in os.environ.get("CAIRN_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()

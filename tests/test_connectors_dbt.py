@@ -15,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cairn.cli.main import app as cli
-from cairn.connectors.dbt import ingest_dbt, parse_dbt_artifacts
+from cairn.connectors.dbt_project import ingest_dbt, parse_dbt_artifacts
 from cairn.connectors.sql import crawl_sql
 from cairn.core.errors import InvalidInput
 from cairn.core.lineage import LineageService

@@ -86,7 +86,7 @@ def _check_integrity(store: Store) -> None:
 def test_kill_during_import_leaves_whole_batches(
     store: Store, workspace: WorkspaceRef, tmp_path: Path
 ) -> None:
-    from cairn.core.exchange import BATCH
+    BATCH = 2000  # lines per transaction, given to the CLI below
 
     lines = []
     for i in range(BATCH * 30):
@@ -96,7 +96,17 @@ def test_kill_during_import_leaves_whole_batches(
     source = tmp_path / "big.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cairn.cli.main", "import", str(source), "--db", store.url],
+        [
+            sys.executable,
+            "-m",
+            "cairn.cli.main",
+            "import",
+            str(source),
+            "--db",
+            store.url,
+            "--batch-size",
+            str(BATCH),
+        ],
         env=_env(store),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from cairn.api.app import create_app
 from cairn.core.errors import RateLimited
 from cairn.core.keys import create_key
-from cairn.core.ratelimit import WriteRateLimiter, limit_from_env
+from cairn.core.ratelimit import RateLimiter, WriteRateLimiter, kontent_limiter, limit_from_env
 
 
 def _client(api, limit: int) -> TestClient:
@@ -119,3 +120,103 @@ def test_a_whole_url_inside_the_path_is_served_as_its_path(api):
     links = api.client.get("/http://testserver/tag/tags").json()["links"]
     assert links["next"] is None
     assert api.client.get(f"/https://api.secoda.co/tag/tags/{tag['id']}").json()["name"] == "gold"
+
+
+# ---- Kontent.ai: 10 a second and 400 a minute per environment, in the database or Redis ------
+
+REDIS_URL = os.environ.get("CAIRN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+COUNTERS = ["database", "redis"]
+
+
+def _kontent(api, counter: str, per_second: int = 10, per_minute: int = 400) -> RateLimiter:
+    redis_url = REDIS_URL if counter == "redis" else None
+    return kontent_limiter(api.store, per_second=per_second, per_minute=per_minute, redis_url=redis_url)
+
+
+def _taken(limiter: RateLimiter, workspace_id: str, now: float) -> bool:
+    try:
+        limiter.hit(workspace_id, now=now)
+    except RateLimited:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("counter", COUNTERS)
+def test_kontent_windows_per_second_and_per_minute(api, counter):
+    limiter = _kontent(api, counter)
+    ws = api.workspace.id
+    # the minute holding seconds 960..1019: ten a second, the eleventh waits for the next second
+    assert [_taken(limiter, ws, 960.1) for _ in range(11)] == [True] * 10 + [False]
+    with pytest.raises(RateLimited) as caught:
+        limiter.hit(ws, now=960.6)
+    assert caught.value.retry_after == 1
+    # refusals by the second window took nothing from the minute: 40 full seconds fill it
+    for second in range(961, 1000):
+        assert all(_taken(limiter, ws, second + 0.5) for _ in range(10)), second
+    with pytest.raises(RateLimited) as caught:
+        limiter.hit(ws, now=1000.5)
+    assert caught.value.retry_after == 20  # the minute window is full until 1020
+    assert _taken(limiter, ws, 1020.0)
+    # a workspace's limit is its own
+    assert _taken(limiter, "00000000-0000-4000-8000-00000000beef", 1000.5)
+
+
+@pytest.mark.parametrize("counter", COUNTERS)
+def test_kontent_minute_window_refuses_with_the_seconds_left(api, counter):
+    limiter = _kontent(api, counter, per_second=0, per_minute=5)
+    ws = api.workspace.id
+    assert [_taken(limiter, ws, 2000.0 + i) for i in range(6)] == [True] * 5 + [False]
+    with pytest.raises(RateLimited) as caught:
+        limiter.hit(ws, now=2005.0)
+    assert caught.value.retry_after == 2040 - 2005
+
+
+@pytest.mark.parametrize("counter", COUNTERS)
+def test_kontent_limit_is_shared_by_limiters_and_never_overshoots(api, counter):
+    limiters = [_kontent(api, counter), _kontent(api, counter)]
+    ws = api.workspace.id
+    with ThreadPoolExecutor(8) as pool:
+        taken = list(pool.map(lambda i: _taken(limiters[i % 2], ws, 3000.3), range(30)))
+    assert sum(taken) == 10
+
+
+def test_an_unreachable_redis_falls_back_to_the_database(api, caplog):
+    limiter = kontent_limiter(api.store, per_second=2, per_minute=400, redis_url="redis://127.0.0.1:1/0")
+    ws = api.workspace.id
+    assert [_taken(limiter, ws, 4000.5) for _ in range(3)] == [True, True, False]
+    assert "Redis unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("counter", COUNTERS)
+def test_kontent_face_answers_429_in_its_own_error_format(api, counter, monkeypatch):
+    from types import SimpleNamespace
+
+    from cairn.core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 5000.25))
+    app = create_app(
+        api.store,
+        migrate=False,
+        kontent_rate_limits=(2, 400),
+        redis_url=REDIS_URL if counter == "redis" else None,
+    )
+    path = f"/v2/projects/{api.workspace.id}/collections"
+    with TestClient(app) as client:
+        client.headers.update(api.headers)
+        ops = [{"op": "addInto", "value": {"name": f"c{i}"}} for i in range(3)]
+        codes = [client.patch(path, json=[op]).status_code for op in ops]
+        assert codes == [200, 200, 429]
+        limited = client.patch(path, json=[{"op": "addInto", "value": {"name": "late"}}])
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "1"
+        body = limited.json()
+        assert body["error_code"] == 10000
+        assert body["request_id"]
+        assert "2 requests per second" in body["message"]
+        assert body["validation_errors"] == [{"message": body["message"]}]
+        # reads are never limited, and the Secoda face counts apart
+        assert all(client.get(path).status_code == 200 for _ in range(5))
+        assert client.post("/tag/tags", json={"name": "t"}).status_code == 201
+        names = {c["name"] for c in client.get(path).json()["collections"]}
+    assert {"c0", "c1"} <= names
+    assert not names & {"c2", "late"}

@@ -12,7 +12,7 @@ from cairn.core.errors import AuthenticationFailed
 from cairn.core.integrations import IntegrationService
 from cairn.core.keys import KeyResolver
 from cairn.core.principal import Principal
-from cairn.core.ratelimit import WriteRateLimiter
+from cairn.core.ratelimit import RateLimiter, WriteRateLimiter
 from cairn.core.resources import ResourceService
 from cairn.store import Store
 
@@ -24,6 +24,7 @@ class Services:
     resources: ResourceService
     integrations: IntegrationService
     write_limiter: WriteRateLimiter
+    kontent_limiter: RateLimiter
 
 
 _LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -31,6 +32,17 @@ _LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # and read-only POSTs (MCP tool calls) are not entity writes.
 _UNLIMITED_PREFIXES = ("/v2/", "/users/", "/organizations", "/ai/", "/integration/run_logs/", "/keys")
 _UNLIMITED_PATHS = frozenset({"/lineage", "/lineage/batch"})
+
+
+KONTENT_PREFIX = "/v2/"
+
+
+def kontent_write(request: Request) -> bool:
+    """Kontent.ai's limits count requests; reads are never limited here (DECISIONS.md)."""
+    return request.method in _WRITE_METHODS and request.url.path.startswith(KONTENT_PREFIX)
+
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def secoda_write(request: Request) -> bool:
@@ -61,6 +73,8 @@ async def get_principal(request: Request) -> Principal:
     principal = services.keys.resolve(token)
     if services.write_limiter.enabled and secoda_write(request):
         await run_in_threadpool(services.write_limiter.hit, principal.workspace_id)
+    elif services.kontent_limiter.enabled and kontent_write(request):
+        await run_in_threadpool(services.kontent_limiter.hit, principal.workspace_id)
     return principal
 
 

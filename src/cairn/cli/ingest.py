@@ -113,7 +113,7 @@ def dbt(
 ) -> None:
     """Load a dbt project's artifacts: models, sources, seeds, snapshots, tests, exposures, lineage."""
     from cairn.cli.main import _open, fail
-    from cairn.connectors.dbt import ingest_dbt
+    from cairn.connectors.dbt_project import ingest_dbt
     from cairn.core.errors import CairnError
 
     loaded_manifest = _load_json(manifest, "manifest")

@@ -1,4 +1,5 @@
-"""The ``cairn`` command: serve, keys, demo, export, import."""
+"""The ``cairn`` command: serve, keys, demo, export, import; catalog commands live in their own
+modules (browse, collections, mcp) and are registered below."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+from cairn.cli import browse, mcp_command
+from cairn.cli import collections as collections_cli
 
 app = typer.Typer(
     name="cairn",
@@ -63,18 +67,27 @@ def serve(
             "(default: $CAIRN_WRITE_RATE_LIMIT or 30; 0 disables).",
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Count rate limits in Redis instead of the database (default: $CAIRN_REDIS_URL).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (migrating the database first)."""
     import uvicorn
 
-    from cairn.core.ratelimit import ENV_VAR, limit_from_env
+    from cairn.core.ratelimit import ENV_VAR, REDIS_URL_VAR, kontent_limits_from_env, limit_from_env
     from cairn.store import database_url_from_env
 
     url = database_url_from_env(db)
     os.environ["CAIRN_DATABASE_URL"] = url
+    if redis_url:
+        os.environ[REDIS_URL_VAR] = redis_url
     try:
-        # Workers are separate processes: they read the limit from the environment.
+        # Workers are separate processes: they read the limits from the environment.
         os.environ[ENV_VAR] = str(limit_from_env(write_rate_limit))
+        kontent_limits_from_env()
     except ValueError as exc:
         fail(str(exc))
     store, workspace, _ = _open(url)
@@ -100,7 +113,16 @@ def _safe_url(url: str) -> str:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key.")],
-    role: Annotated[str, typer.Option(help="admin, editor, viewer or guest.")] = "admin",
+    role: Annotated[
+        str | None,
+        typer.Option(help="admin, editor, viewer or guest (default: the --user's role, else admin)."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="The catalog user (email or id) the key acts for; its teams scope what it sees."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create an API key in the default workspace; the token is the last line printed."""
@@ -109,7 +131,7 @@ def keys_create(
 
     store, workspace, _ = _open(db)
     try:
-        key = create_key(store, workspace_id=workspace.id, name=name, role=role)
+        key = create_key(store, workspace_id=workspace.id, name=name, role=role, user=user)
     except CairnError as exc:
         fail(exc.message)
     err.print(
@@ -203,11 +225,17 @@ def export(db: DbOption = None) -> None:
 def import_(
     path: Annotated[Path, typer.Argument(help="A JSON Lines file from 'cairn export' ('-' for stdin).")],
     db: DbOption = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Lines per write transaction (all or nothing).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=0, help="Validation processes (0: validate inline).")
+    ] = None,
 ) -> None:
     """Load a JSON Lines export; bad lines are reported by number, good ones land."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from cairn.core.exchange import Importer
+    from cairn.core.exchange import BATCH, Importer
 
     if str(path) != "-" and not path.is_file():
         fail(f"no such file: {path}")
@@ -232,7 +260,8 @@ def import_(
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=n, rate=f"{rate:,.0f}")
 
-        report = Importer(store, principal).run(_lines(path), progress=advance)
+        importer = Importer(store, principal, batch_size=batch_size or BATCH, workers=workers)
+        report = importer.run(_lines(path), progress=advance)
     elapsed = time.perf_counter() - started
     for number, message in report.errors[:50]:
         err.print(f"line {number}: {message}", highlight=False, markup=False)
@@ -255,6 +284,11 @@ def _lines(path: Path) -> Iterator[bytes]:
         return
     with path.open("rb") as handle:
         yield from handle
+
+
+browse.register(app)
+app.add_typer(collections_cli.app, name="collections")
+mcp_command.register(app)
 
 
 def main() -> None:

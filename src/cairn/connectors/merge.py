@@ -441,8 +441,9 @@ class Merger:
             )
         if detail_rows:
             repo.executemany(conn, resource_detail, detail_rows)
-        repo.executemany(conn, source_record, record_rows)
-        repo.executemany(conn, resource_version, version_rows)
+        # Both have an identity key, which the driver-level path (every column) would send as NULL.
+        conn.execute(source_record.insert(), record_rows)
+        conn.execute(resource_version.insert(), version_rows)
         self.summary.created += len(rows)
         self.touched.update(node.key for node, _, _ in meta)
 

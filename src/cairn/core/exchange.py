@@ -8,29 +8,35 @@ bad lines by number, and lets the good ones land.
 
 from __future__ import annotations
 
-from collections import Counter
+import multiprocessing
+import os
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.pool import AsyncResult
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Connection, literal, select, update
+from sqlalchemy import Connection, bindparam, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cairn.core import collections
+from cairn.core import collections, visibility
 from cairn.core.errors import CairnError, InvalidInput
 from cairn.core.integrations import IntegrationService, to_integration
 from cairn.core.principal import Principal
-from cairn.core.resources import ParentInfo, ResourceService, _valid_id
+from cairn.core.resources import ParentInfo, ResourceService, _valid_id, placement
 from cairn.models.integrations import IntegrationCreate
-from cairn.models.resources import ResourceWrite
+from cairn.models.resources import LIST_FIELDS, ResourceWrite
 from cairn.store import Store
 from cairn.store import resources as repo
 from cairn.store.schema import collection, integration, resource
 
-BATCH = 2000
+BATCH = 10_000  # lines per write transaction: larger batches rewrite fewer index pages
+CHUNK = 1_000  # lines per worker task
+# Filled in once the parent is known (and ``pk`` once the batch is inserted).
+_PLACED = ("pk", "id", "parent_id", "integration_id", "title_full", "search_metadata", "children_count")
 # Leaf-heavy types are not cached as parents; a nested column's parent is looked up instead.
 _UNCACHED_PARENTS = frozenset({"column"})
 
@@ -44,8 +50,10 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             .order_by(integration.c.pk)
         ):
             yield {"kind": "integration", "data": to_integration(row)}
-        for row in _resources_parents_first(conn, principal.workspace_id):
-            yield {"kind": "resource", "data": repo.to_entity(row, permissions)}
+        for row in _resources_parents_first(conn, principal):
+            entity = repo.to_entity(row, permissions)
+            visibility.redact(conn, principal, [entity])
+            yield {"kind": "resource", "data": entity}
         for record in collections.CollectionService(store).list(principal, conn=conn):
             yield {
                 "kind": "collection",
@@ -61,7 +69,9 @@ def export_workspace(store: Store, principal: Principal) -> Iterator[dict[str, A
             }
 
 
-def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[Any]:
+def _resources_parents_first(conn: Connection, principal: Principal) -> Iterator[Any]:
+    """Every resource the caller may see; an admin's export is a backup, so it keeps deletions."""
+    workspace_id = principal.workspace_id
     r = resource.c
     tree = (
         select(r.pk, literal(0).label("depth"))
@@ -74,7 +84,12 @@ def _resources_parents_first(conn: Connection, workspace_id: str) -> Iterator[An
         .join(resource, resource.c.pk == tree.c.pk)
         .where(child.c.workspace_id == workspace_id, child.c.parent_id == resource.c.id)
     )
-    stmt = select(resource).join(tree, tree.c.pk == r.pk).order_by(tree.c.depth, r.pk)
+    stmt = (
+        select(resource)
+        .join(tree, tree.c.pk == r.pk)
+        .where(visibility.resource_clause(principal, include_archived=principal.is_admin, include_stale=True))
+        .order_by(tree.c.depth, r.pk)
+    )
     yield from conn.execution_options(yield_per=BATCH).execute(stmt)
 
 
@@ -88,7 +103,7 @@ class ImportReport:
         return sum(self.created.values())
 
 
-def _timestamp(value: Any) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -98,21 +113,196 @@ def _timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Importer:
-    """Streams lines into a workspace in batches, one write transaction per batch."""
+_STAMPS = ("created_at", "updated_at", "archived_at", "stale_at", "multiplayer_last_modified")
 
-    def __init__(self, store: Store, principal: Principal) -> None:
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A resource line validated by a worker: its row as insert parameters, without the columns
+    that depend on its parent (those are filled in order, once the parent is known)."""
+
+    number: int
+    id: str
+    kind: str
+    title: str
+    parent: str | None
+    integration: str | None
+    collections: list[str] | None
+    own_metadata: dict[str, Any] | None
+    archived: bool
+    params: list[Any]
+    members: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A line the importer handles itself, in order (integrations, collections)."""
+
+    number: int
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bad:
+    number: int
+    message: str
+
+
+_Item = _Prepared | _Line | _Bad
+
+
+def _prepare_lines(workspace_id: str, dialect: str, lines: list[tuple[int, bytes | str]]) -> list[_Item]:
+    """Parse and validate lines like the API does (runs in worker processes: no database)."""
+    layout = repo.BulkLayout.of(resource, dialect)
+    out: list[_Item] = []
+    for number, raw in lines:
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            out.append(_Bad(number, f"not valid JSON: {exc}"))
+            continue
+        if not isinstance(parsed, dict):
+            out.append(_Bad(number, "a line must be a JSON object"))
+            continue
+        kind = parsed.get("kind", "resource")
+        data = parsed.get("data", parsed if "kind" not in parsed else None)
+        if not isinstance(data, dict):
+            out.append(_Bad(number, "'data' must be a JSON object"))
+            continue
+        if (
+            kind != "resource"
+            or data.get("id") == collections.DEFAULT_COLLECTION_ID
+            or data.get("entity_type") == "collection"
+        ):
+            out.append(_Line(number, kind, data))  # rare: the importer handles these lines itself
+            continue
+        try:
+            out.append(_prepare_resource(number, workspace_id, data, layout))
+        except ValidationError as exc:
+            out.append(_Bad(number, _validation_message(exc)))
+        except CairnError as exc:
+            out.append(_Bad(number, exc.message))
+    return out
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "data"
+    return f"{where}: {first.get('msg')}"
+
+
+def _prepare_resource(
+    number: int, workspace_id: str, data: dict[str, Any], layout: repo.BulkLayout
+) -> _Prepared:
+    resource_id = data.get("id")
+    if resource_id is not None and (not isinstance(resource_id, str) or not _valid_id(resource_id)):
+        raise InvalidInput("id must be a UUID")
+    body = ResourceWrite.model_validate(data)
+    kind = ResourceService.requested_type(body, None)
+    stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
+    row = ResourceService.unplaced_row(workspace_id, body, kind, resource_id=resource_id, timestamps=stamps)
+    row["definition_version"] = max(1, int(data.get("definition_version") or 1))
+    if isinstance(data.get("multiplayer_last_modified_by"), str):
+        row["multiplayer_last_modified_by"] = data["multiplayer_last_modified_by"][:36]
+    members = [(name, value) for name in LIST_FIELDS for value in row[name]]
+    return _Prepared(
+        number,
+        row["id"],
+        kind,
+        row["title"],
+        body.parent,
+        body.integration,
+        body.collections,
+        body.search_metadata,
+        row["archived"],
+        layout.params(row),
+        members,
+    )
+
+
+def _prepare_chunk(args: tuple[str, str, list[tuple[int, bytes | str]]]) -> list[_Item]:
+    return _prepare_lines(*args)
+
+
+class _Pool:
+    """Worker processes that validate chunks of lines ahead of the writer, results in order.
+
+    At most ``window`` chunks are in flight, so a large file is never read into memory whole.
+    """
+
+    def __init__(self, workers: int, window: int) -> None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._pool = multiprocessing.get_context(method).Pool(workers)
+        self._window = window
+        self._queue: deque[AsyncResult[list[_Item]]] = deque()
+
+    def submit(self, args: tuple[str, str, list[tuple[int, bytes | str]]]) -> Iterator[list[_Item]]:
+        self._queue.append(self._pool.apply_async(_prepare_chunk, (args,)))
+        while len(self._queue) > self._window:
+            yield self._queue.popleft().get()
+
+    def drain(self) -> Iterator[list[_Item]]:
+        while self._queue:
+            yield self._queue.popleft().get()
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+@dataclass
+class _Batch:
+    """What one write transaction collects before its insert."""
+
+    existing: set[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    members: list[list[tuple[str, str]]] = field(default_factory=list)
+    # id -> (its insert parameters, what a child needs from it) for the rows of this batch
+    pending: dict[str, tuple[list[Any], ParentInfo | None]] = field(default_factory=dict)
+    children: Counter[str] = field(default_factory=Counter)
+    collection_rows: list[dict[str, Any]] = field(default_factory=list)
+    collection_lines: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def default_workers() -> int:
+    """Validation workers beside the writer: one per core, at most two (the writer is the limit)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class Importer:
+    """Streams lines into a workspace in batches, one write transaction per batch.
+
+    Worker processes parse and validate lines (the pure part); this process places each row
+    under its parent (in file order, from an in-memory map of the parents seen so far), checks
+    what needs the database, and inserts each batch with one ``executemany``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        principal: Principal,
+        *,
+        batch_size: int = BATCH,
+        workers: int | None = None,
+        chunk_size: int = CHUNK,
+    ) -> None:
         principal.require_write()
+        if batch_size < 1:
+            raise InvalidInput("batch size must be 1 or more", field="batch_size")
         self.store = store
         self.principal = principal
+        self.batch_size = batch_size
+        self.chunk_size = max(1, chunk_size)
+        self.workers = default_workers() if workers is None else workers
         self.resources = ResourceService(store)
         self.integrations = IntegrationService(store)
         self.report = ImportReport()
+        self._layout = repo.BulkLayout.of(resource, store.dialect)
+        self._at = {name: self._layout.index[name] for name in _PLACED}
         self._parents: dict[str, ParentInfo] = {}
-        self._pending: dict[str, dict[str, Any]] = {}
+        self._new_collections: set[str] = set()
         self._integration_ids: set[str] | None = None
-        self._existing: set[str] = set()
-        self._collection_lines: list[tuple[int, dict[str, Any]]] = []
         self._analyzed_at = 1000
 
     def run(
@@ -123,25 +313,39 @@ class Importer:
             # connection keeps the random UUID index inserts from thrashing.
             with self.store.write() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        batch: list[tuple[int, dict[str, Any]]] = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                parsed = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                self.report.errors.append((number, f"not valid JSON: {exc}"))
-                continue
-            if not isinstance(parsed, dict):
-                self.report.errors.append((number, "a line must be a JSON object"))
-                continue
-            batch.append((number, parsed))
-            if len(batch) >= BATCH:
-                self._flush(batch)
-                self._refresh_statistics()
-                if progress:
-                    progress(len(batch))
-                batch = []
+        pool: _Pool | None = None
+        batch: list[_Item] = []
+
+        def take(items: list[_Item]) -> None:
+            nonlocal batch
+            for item in items:
+                if isinstance(item, _Bad):
+                    self.report.errors.append((item.number, item.message))
+                    continue
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    self._flush(batch)
+                    self._refresh_statistics()
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+
+        try:
+            for number, chunk in enumerate(self._chunks(lines, self.chunk_size)):
+                args = (self.principal.workspace_id, self.store.dialect, chunk)
+                if number == 0 or self.workers == 0:
+                    take(_prepare_lines(*args))  # small imports never start a pool
+                    continue
+                if pool is None:
+                    pool = _Pool(self.workers, window=2 * self.workers + 2)
+                for items in pool.submit(args):
+                    take(items)
+            if pool is not None:
+                for items in pool.drain():
+                    take(items)
+        finally:
+            if pool is not None:
+                pool.close()
         if batch:
             self._flush(batch)
             if progress:
@@ -150,7 +354,21 @@ class Importer:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load.
             with self.store.write() as conn:
                 conn.exec_driver_sql("ANALYZE" if self.store.dialect == "sqlite" else "ANALYZE resource")
+        self.report.errors.sort(key=lambda error: error[0])
         return self.report
+
+    @staticmethod
+    def _chunks(lines: Iterable[str | bytes], size: int) -> Iterator[list[tuple[int, bytes | str]]]:
+        chunk: list[tuple[int, bytes | str]] = []
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            chunk.append((number, raw))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     def _refresh_statistics(self) -> None:
         """PostgreSQL plans a growing table from its last statistics: without a fresh ANALYZE the
@@ -162,68 +380,162 @@ class Importer:
             conn.exec_driver_sql("ANALYZE resource_member")
         self._analyzed_at = max(self.report.total, 1)
 
-    def _flush(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+    def _flush(self, batch: list[_Item]) -> None:
+        ws = self.principal.workspace_id
         with self.store.write() as conn:
-            rows: list[dict[str, Any]] = []
-            children: Counter[str] = Counter()
-            claimed = [
-                line["data"]["id"]
-                for _, line in batch
-                if line.get("kind", "resource") == "resource"
-                and isinstance(line.get("data"), dict)
-                and isinstance(line["data"].get("id"), str)
+            claimed = [item.id for item in batch if isinstance(item, _Prepared)]
+            claimed += [
+                item.data["id"]
+                for item in batch
+                if isinstance(item, _Line)
+                and item.kind == "resource"
+                and isinstance(item.data.get("id"), str)
             ]
-            self._existing = repo.existing_resource_ids(conn, self.principal.workspace_id, claimed)
-            for number, line in batch:
-                kind = line.get("kind", "resource")
-                data = line.get("data", line if "kind" not in line else None)
-                if not isinstance(data, dict):
-                    self.report.errors.append((number, "'data' must be a JSON object"))
-                    continue
+            existing = repo.existing_resource_ids(conn, ws, claimed)
+            state = _Batch(existing)
+            for item in batch:
                 try:
-                    if kind == "integration":
-                        self._integration(conn, data)
-                        self.report.created["integration"] += 1
-                    elif kind == "collection":
-                        self._collection_lines.append((number, data))
-                        self.report.created["collection"] += 1
-                    elif kind == "resource" and data.get("id") == collections.DEFAULT_COLLECTION_ID:
-                        self._default_collection(conn, data)
-                        self.report.created["resource"] += 1
-                    elif kind == "resource":
-                        row = self._resource(conn, data, rows)
-                        rows.append(row)
-                        if row["parent_id"] and not row["archived"]:
-                            children[row["parent_id"]] += 1
-                    else:
-                        raise InvalidInput(f"unknown kind {kind!r}")
+                    if isinstance(item, _Prepared):
+                        self._place(conn, item, state)
+                    elif isinstance(item, _Line):
+                        self._line(conn, item, state)
                 except ValidationError as exc:
-                    first = exc.errors()[0]
-                    where = ".".join(str(p) for p in first.get("loc", ())) or "data"
-                    self.report.errors.append((number, f"{where}: {first.get('msg')}"))
+                    self.report.errors.append((item.number, _validation_message(exc)))
                 except CairnError as exc:
-                    self.report.errors.append((number, exc.message))
-            repo.insert_rows(conn, rows)
-            for row in rows:
-                if row["entity_type"] == "collection":
-                    collections.attach(conn, self.principal.workspace_id, row)
-            for number, data in self._collection_lines:
+                    self.report.errors.append((item.number, exc.message))
+            repo.insert_params(conn, state.rows, state.members, ws)
+            pk_at = self._at["pk"]
+            for row in state.collection_rows:
+                row["pk"] = state.pending[row["id"]][0][pk_at]
+                collections.attach(conn, ws, row)
+            for number, data in state.collection_lines:
                 try:
                     self._collection_details(conn, data)
                 except CairnError as exc:
                     self.report.errors.append((number, exc.message))
-            self._collection_lines.clear()
-            self._pending.clear()
-            self.report.created["resource"] += len(rows)
-            if children:
+            self.report.created["resource"] += len(state.rows)
+            if state.children:
                 conn.execute(
                     update(resource)
-                    .where(
-                        resource.c.workspace_id == self.principal.workspace_id, resource.c.id == _bind("pid")
-                    )
-                    .values(children_count=resource.c.children_count + _bind("n")),
-                    [{"pid": pid, "n": n} for pid, n in children.items()],
+                    .where(resource.c.workspace_id == ws, resource.c.id == bindparam("pid"))
+                    .values(children_count=resource.c.children_count + bindparam("n")),
+                    [{"pid": pid, "n": n} for pid, n in state.children.items()],
                 )
+
+    def _add(
+        self,
+        state: _Batch,
+        params: list[Any],
+        members: list[tuple[str, str]],
+        info: ParentInfo | None,
+        archived: bool,
+    ) -> None:
+        state.rows.append(params)
+        state.members.append(members)
+        state.pending[info.id if info else params[self._at["id"]]] = (params, info)
+        parent_id = params[self._at["parent_id"]]
+        if parent_id is not None and not archived:
+            # Counted on the parent's own row when it is in this batch; one UPDATE per parent
+            # of an earlier batch.
+            parent_row = state.pending.get(parent_id)
+            if parent_row is not None:
+                parent_row[0][self._at["children_count"]] += 1
+            else:
+                state.children[parent_id] += 1
+
+    def _line(self, conn: Connection, item: _Line, state: _Batch) -> None:
+        kind, data = item.kind, item.data
+        if kind == "integration":
+            self._integration(conn, data)
+            self.report.created["integration"] += 1
+        elif kind == "collection":
+            state.collection_lines.append((item.number, data))
+            self.report.created["collection"] += 1
+        elif kind == "resource" and data.get("id") == collections.DEFAULT_COLLECTION_ID:
+            self._default_collection(conn, data)
+            self.report.created["resource"] += 1
+        elif kind == "resource":
+            row = self._resource(conn, data, state)
+            state.collection_rows.append(row)
+            members = [(name, value) for name in LIST_FIELDS for value in row[name]]
+            self._add(state, self._layout.params(row), members, None, row["archived"])
+        else:
+            raise InvalidInput(f"unknown kind {kind!r}")
+
+    def _place(self, conn: Connection, item: _Prepared, state: _Batch) -> None:
+        """Check what a worker could not (parent, integration, collections, duplicates) and
+        fill in the columns that come from the parent."""
+        parent = self._find_parent(conn, item.parent, state)
+        self._check_refs(conn, item.integration, item.collections)
+        if item.id in state.existing or item.id in self._parents or item.id in state.pending:
+            raise InvalidInput(f"a resource with id {item.id} already exists")
+        place = placement(item.kind, item.title, parent, item.integration, item.own_metadata)
+        params = item.params
+        at = self._at
+        params[at["parent_id"]] = place.parent_id
+        params[at["integration_id"]] = place.integration_id
+        params[at["title_full"]] = place.title_full
+        params[at["search_metadata"]] = orjson.dumps(place.search_metadata).decode()
+        info = ParentInfo(item.id, item.kind, place.title_full, place.search_metadata, place.integration_id)
+        if item.kind not in _UNCACHED_PARENTS:
+            self._parents[item.id] = info
+        self._add(state, params, item.members, info, item.archived)
+
+    def _find_parent(
+        self,
+        conn: Connection,
+        parent_id: str | None,
+        state: _Batch,
+    ) -> ParentInfo | None:
+        if parent_id is None:
+            return None
+        parent = self._parents.get(parent_id)
+        if parent is None and parent_id in state.pending:
+            parent = state.pending[parent_id][1]
+        if parent is None and _valid_id(parent_id):
+            row = repo.get_row(conn, self.principal.workspace_id, parent_id)
+            parent = ParentInfo.of(row) if row is not None else None
+        if parent is None:
+            raise InvalidInput(f"parent {parent_id} does not exist (parents must come before children)")
+        return parent
+
+    def _check_refs(self, conn: Connection, integration_id: str | None, ids: list[str] | None) -> None:
+        if integration_id is not None and integration_id not in self._known_integrations(conn):
+            raise InvalidInput(f"integration {integration_id} does not exist")
+        if ids:
+            stored = [c for c in ids if c not in self._new_collections]
+            self.resources._check_collections(conn, self.principal.workspace_id, stored)
+
+    def _resource(
+        self,
+        conn: Connection,
+        data: dict[str, Any],
+        state: _Batch,
+    ) -> dict[str, Any]:
+        """A collection line of kind ``resource`` (rare; it needs its collection row too)."""
+        resource_id = data.get("id")
+        if resource_id is not None and (not isinstance(resource_id, str) or not _valid_id(resource_id)):
+            raise InvalidInput("id must be a UUID")
+        body = ResourceWrite.model_validate(data)
+        kind = self.resources.requested_type(body, None)
+        parent = self._find_parent(conn, body.parent, state)
+        self._check_refs(conn, body.integration, body.collections)
+        if resource_id is not None and (
+            resource_id in self._parents or resource_id in state.pending or resource_id in state.existing
+        ):
+            raise InvalidInput(f"a resource with id {resource_id} already exists")
+        stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
+        row = self.resources.new_row(
+            self.principal.workspace_id, body, kind, parent, resource_id=resource_id, timestamps=stamps
+        )
+        row["definition_version"] = max(1, int(data.get("definition_version") or 1))
+        if isinstance(data.get("multiplayer_last_modified_by"), str):
+            row["multiplayer_last_modified_by"] = data["multiplayer_last_modified_by"][:36]
+        self._parents[row["id"]] = ParentInfo(
+            row["id"], kind, row["title_full"], row["search_metadata"], row["integration_id"]
+        )
+        self._new_collections.add(row["id"])
+        return row
 
     def _integration(self, conn: Connection, data: dict[str, Any]) -> None:
         integration_id = data.get("id")
@@ -239,49 +551,6 @@ class Importer:
         body = IntegrationCreate.model_validate(data)
         self.integrations.create_in(conn, self.principal, body, integration_id=integration_id)
         self._known_integrations(conn).add(integration_id)
-
-    def _resource(
-        self, conn: Connection, data: dict[str, Any], pending: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        resource_id = data.get("id")
-        if resource_id is not None and (not isinstance(resource_id, str) or not _valid_id(resource_id)):
-            raise InvalidInput("id must be a UUID")
-        body = ResourceWrite.model_validate(data)
-        kind = self.resources.requested_type(body, None)
-        parent = None
-        if body.parent is not None:
-            parent = self._parent(conn, body.parent)
-            if parent is None and body.parent in self._pending:
-                parent = ParentInfo.of(_Obj(self._pending[body.parent]))
-            if parent is None:
-                raise InvalidInput(f"parent {body.parent} does not exist (parents must come before children)")
-        if body.integration is not None and body.integration not in self._known_integrations(conn):
-            raise InvalidInput(f"integration {body.integration} does not exist")
-        if body.collections:
-            stored = [
-                c for c in body.collections if self._pending.get(c, {}).get("entity_type") != "collection"
-            ]
-            self.resources._check_collections(conn, self.principal.workspace_id, stored)
-        if resource_id is not None and (
-            resource_id in self._parents or resource_id in self._pending or resource_id in self._existing
-        ):
-            raise InvalidInput(f"a resource with id {resource_id} already exists")
-        stamps = {
-            name: _timestamp(data.get(name))
-            for name in ("created_at", "updated_at", "archived_at", "stale_at", "multiplayer_last_modified")
-        }
-        row = self.resources.new_row(
-            self.principal.workspace_id, body, kind, parent, resource_id=resource_id, timestamps=stamps
-        )
-        row["definition_version"] = max(1, int(data.get("definition_version") or 1))
-        if isinstance(data.get("multiplayer_last_modified_by"), str):
-            row["multiplayer_last_modified_by"] = data["multiplayer_last_modified_by"][:36]
-        if kind not in _UNCACHED_PARENTS:
-            self._parents[row["id"]] = ParentInfo(
-                row["id"], kind, row["title_full"], row["search_metadata"], row["integration_id"]
-            )
-        self._pending[row["id"]] = row
-        return row
 
     def _default_collection(self, conn: Connection, data: dict[str, Any]) -> None:
         """Every workspace has the Default collection already: take over its name and text."""
@@ -328,15 +597,6 @@ class Importer:
                 f"codename or external_id of collection {collection_id} is already used"
             ) from exc
 
-    def _parent(self, conn: Connection, parent_id: str) -> ParentInfo | None:
-        cached = self._parents.get(parent_id)
-        if cached is not None:
-            return cached
-        if not _valid_id(parent_id):
-            return None
-        row = repo.get_row(conn, self.principal.workspace_id, parent_id)
-        return ParentInfo.of(row) if row is not None else None
-
     def _known_integrations(self, conn: Connection) -> set[str]:
         if self._integration_ids is None:
             self._integration_ids = set(
@@ -345,20 +605,3 @@ class Importer:
                 ).scalars()
             )
         return self._integration_ids
-
-
-class _Obj:
-    """Attribute access over a pending row dict (so ``ParentInfo.of`` reads it)."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.id = row["id"]
-        self.entity_type = row["entity_type"]
-        self.title_full = row["title_full"]
-        self.search_metadata = row["search_metadata"]
-        self.integration_id = row["integration_id"]
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)

@@ -117,6 +117,16 @@ def drop_from_resources(
     return changed
 
 
+def _scopes_changed() -> None:
+    """Roles, teams and memberships decide what keys see: drop this process's cached principals.
+
+    Other server processes pick the change up when their short key cache expires.
+    """
+    from cairn.core.keys import KeyResolver
+
+    KeyResolver.clear_all()
+
+
 # ---- users -------------------------------------------------------------------------------------
 
 
@@ -308,7 +318,9 @@ class UserService:
                     details={"fields": sorted(k for k in sent if k != "emails")},
                 )
             fresh = conn.execute(select(catalog_user).where(U.pk == row.pk)).one()
-            return self._json(conn, [fresh])[0]
+            result = self._json(conn, [fresh])[0]
+        _scopes_changed()
+        return result
 
     def delete(self, principal: Principal, user_id: str) -> None:
         principal.require_admin()
@@ -327,6 +339,7 @@ class UserService:
                 resource_id=row.id,
                 resource_title=row.email,
             )
+        _scopes_changed()
 
 
 # ---- teams -------------------------------------------------------------------------------------
@@ -449,7 +462,9 @@ class TeamService:
                 resource_title=body.name,
             )
             row = conn.execute(select(team).where(TM.workspace_id == ws, TM.id == team_id)).one()
-            return self._json(conn, [row])[0]
+            result = self._json(conn, [row])[0]
+        _scopes_changed()
+        return result
 
     def update(self, principal: Principal, team_id: str, body: TeamWrite) -> dict[str, Any]:
         principal.require_admin()
@@ -496,7 +511,9 @@ class TeamService:
                     details={"fields": sorted(sent)},
                 )
             fresh = conn.execute(select(team).where(TM.pk == row.pk)).one()
-            return self._json(conn, [fresh])[0]
+            result = self._json(conn, [fresh])[0]
+        _scopes_changed()
+        return result
 
     def delete(self, principal: Principal, team_id: str) -> None:
         """Resources that belonged only to this team move to the default team."""
@@ -521,6 +538,7 @@ class TeamService:
                 resource_title=row.name,
                 details={"resources_changed": moved},
             )
+        _scopes_changed()
 
 
 # ---- groups ------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
 
-from cairn.core import audit, collections, extras, history
+from cairn.core import audit, collections, extras, history, visibility
 from cairn.core import filters as flt
 from cairn.core.errors import InvalidInput, NotFound, PreconditionFailed
 from cairn.core.hierarchy import (
@@ -126,16 +126,18 @@ class ResourceService:
     def visibility_of(
         table: FromClause, principal: Principal, node: flt.Filter | None = None
     ) -> builtins.list[ColumnElement[bool]]:
-        """The visibility rule over ``table`` (the resource table or an alias of it)."""
-        c = table.c
-        conditions: builtins.list[ColumnElement[bool]] = [c.workspace_id == principal.workspace_id]
-        if not flt.mentions(node, "archived"):
-            conditions.append(c.archived.is_(False))
-        if not flt.mentions(node, "stale"):
-            conditions.append(c.stale.is_(False))
-        if not principal.sees_drafts:
-            conditions.append(c.published.is_(True))
-        return conditions
+        """The visibility rule over ``table`` (the resource table or an alias of it).
+
+        The rule itself (roles, published, teams) lives in core/visibility.py.
+        """
+        return [
+            visibility.resource_clause(
+                principal,
+                table=table,
+                include_archived=flt.mentions(node, "archived"),
+                include_stale=flt.mentions(node, "stale"),
+            )
+        ]
 
     def get(
         self, principal: Principal, resource_id: str, *, entity_type: str | None = None
@@ -149,20 +151,17 @@ class ResourceService:
         """The full entity: the row, its custom property values and its type-specific details."""
         entity = repo.to_entity(row, principal.permissions())
         extras.decorate(conn, [row], [entity])
+        visibility.redact(conn, principal, [entity])
         return entity
 
     def _visible_row(
         self, conn: Connection, principal: Principal, resource_id: str, entity_type: str | None
     ) -> Row[Any]:
-        row = _valid_id(resource_id) and repo.get_row(conn, principal.workspace_id, resource_id)
-        if (
-            not row
-            or row.archived
-            or (entity_type is not None and row.entity_type != entity_type)
-            or (not principal.sees_drafts and not row.published)
-        ):
+        row = _valid_id(resource_id) and visibility.visible_row(conn, principal, resource_id)
+        if not row or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
-        return row
+        found: Row[Any] = row
+        return found
 
     def list(
         self,
@@ -175,7 +174,9 @@ class ResourceService:
     ) -> PageResult:
         node = filter_node
         if team:
-            node = flt.all_of(node, flt.Condition("exact", flt.FIELDS["teams"], team))
+            # ``teams`` narrows to resources of any of the given (comma-separated) teams.
+            wanted = [t.strip() for t in team.split(",") if t.strip()]
+            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], wanted))
         where = self.visibility(principal, node)
         if node is not None:
             where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
@@ -191,6 +192,7 @@ class ResourceService:
             permissions = principal.permissions()
             items = [repo.to_entity(r, permissions) for r in rows]
             extras.decorate(conn, rows, items)
+            visibility.redact(conn, principal, items)
         return PageResult(
             items=items,
             count=total,
@@ -212,8 +214,8 @@ class ResourceService:
             seen = {row.id}
             parent_id = row.parent_id
             while parent_id is not None and parent_id not in seen and len(chain) < 64:
-                parent = repo.get_row(conn, principal.workspace_id, parent_id)
-                if parent is None or parent.archived or (not principal.sees_drafts and not parent.published):
+                parent = visibility.visible_row(conn, principal, parent_id)
+                if parent is None:
                     break
                 chain.append(repo.to_entity(parent, permissions))
                 seen.add(parent.id)
@@ -260,7 +262,9 @@ class ResourceService:
         parent = None
         if body.parent is not None:
             row = _valid_id(body.parent) and repo.get_row(conn, ws, body.parent)
-            if not row:
+            if not row or not visibility.visible_ids(
+                conn, principal, [row.id], include_archived=True, include_stale=True
+            ):
                 raise InvalidInput(f"parent {body.parent} does not exist", field="parent")
             parent = ParentInfo.of(row)
         if body.integration is not None:
@@ -313,12 +317,26 @@ class ResourceService:
         timestamps: dict[str, datetime | None] | None = None,
     ) -> dict[str, Any]:
         """The stored row for a new resource, after the hierarchy rules hold."""
+        values = ResourceService.unplaced_row(
+            workspace_id, body, kind, resource_id=resource_id, timestamps=timestamps
+        )
+        place = placement(kind, body.title or "", parent, body.integration, body.search_metadata)
+        values.update(place._asdict())
+        return values
+
+    @staticmethod
+    def unplaced_row(
+        workspace_id: str,
+        body: ResourceWrite,
+        kind: str,
+        *,
+        resource_id: str | None = None,
+        timestamps: dict[str, datetime | None] | None = None,
+    ) -> dict[str, Any]:
+        """A new row without what depends on its parent (``placement``): bulk imports build
+        it in worker processes and place it once the parent is known."""
         if not body.title:
             raise InvalidInput("title is required", field="title")
-        check_parent(kind, parent.entity_type if parent else None)
-        integration_id = body.integration or (parent.integration_id if parent else None)
-        if integration_id is None and kind in INTEGRATION_REQUIRED:
-            raise InvalidInput(f"a {kind} must belong to an integration", field="integration")
         now = utc_now()
         stamps = timestamps or {}
         values: dict[str, Any] = {
@@ -326,20 +344,14 @@ class ResourceService:
             "id": resource_id or str(uuid.uuid4()),
             "entity_type": kind,
             "title": body.title,
-            "title_full": title_full(body.title, parent.title_full if parent else None),
             "title_cased": camel_case(body.title),
             "definition": body.definition,
             "definition_version": 1,
-            "parent_id": parent.id if parent else None,
-            "integration_id": integration_id,
             "children_count": 0,
             "archived": bool(body.archived),
             "archived_at": stamps.get("archived_at") or (now if body.archived else None),
             "stale": bool(body.stale),
             "stale_at": stamps.get("stale_at") or (now if body.stale else None),
-            "search_metadata": derive_search_metadata(
-                kind, body.title, parent.search_metadata if parent else None, body.search_metadata
-            ),
             "multiplayer_last_modified_by": None,
             "multiplayer_last_modified": stamps.get("multiplayer_last_modified"),
             "created_at": stamps.get("created_at") or now,
@@ -398,6 +410,7 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        visibility.require_visible(conn, principal, row.pk, include_archived=True, include_stale=True)
         if if_match is not None and not repo.etag_matches(row, if_match):
             raise PreconditionFailed(
                 "The resource changed since you read it (If-Match does not match its ETag)."
@@ -554,6 +567,7 @@ class ResourceService:
         row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
         if not row or row.archived or (entity_type is not None and row.entity_type != entity_type):
             raise NotFound("Not found.")
+        visibility.require_visible(conn, principal, row.pk, include_stale=True)
         if row.entity_type == "collection" and row.id == collections.DEFAULT_COLLECTION_ID:
             raise InvalidInput("the Default collection cannot be removed", field="id")
         history.record(
@@ -602,6 +616,7 @@ class ResourceService:
             row = _valid_id(resource_id) and repo.get_row(conn, ws, resource_id, for_update=True)
             if not row:
                 raise NotFound("Not found.")
+            visibility.require_visible(conn, principal, row.pk, include_archived=True, include_stale=True)
             if not row.archived:
                 raise InvalidInput("the resource is not deleted", field="archived")
             if row.parent_id is not None:
@@ -689,6 +704,7 @@ class ResourceService:
                 limit=paging.page_size,
                 offset=(paging.page - 1) * paging.page_size,
             )
+            visibility.redact_history(conn, principal, items)
         return PageResult(items, total, paging.page, paging.page_size, total_pages)
 
     def restore_version(self, principal: Principal, resource_id: str, version: int) -> dict[str, Any]:
@@ -729,6 +745,35 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+class Placement(NamedTuple):
+    """The columns of a new row that come from where it sits in the hierarchy."""
+
+    parent_id: str | None
+    integration_id: str | None
+    title_full: str
+    search_metadata: dict[str, Any]
+
+
+def placement(
+    kind: str,
+    title: str,
+    parent: ParentInfo | None,
+    integration_id: str | None,
+    own_metadata: dict[str, Any] | None,
+) -> Placement:
+    """Check that ``kind`` may sit under ``parent`` and derive what it inherits from it."""
+    check_parent(kind, parent.entity_type if parent else None)
+    integration_id = integration_id or (parent.integration_id if parent else None)
+    if integration_id is None and kind in INTEGRATION_REQUIRED:
+        raise InvalidInput(f"a {kind} must belong to an integration", field="integration")
+    return Placement(
+        parent.id if parent else None,
+        integration_id,
+        title_full(title, parent.title_full if parent else None),
+        derive_search_metadata(kind, title, parent.search_metadata if parent else None, own_metadata),
+    )
 
 
 def check_tags(conn: Connection, workspace_id: str, ids: builtins.list[str] | None) -> None:

@@ -12,14 +12,20 @@ from cairn.models.common import InputModel, ShortText
 
 class KeyCreate(InputModel):
     name: ShortText = Field(min_length=1)
-    role: Literal["admin", "editor", "viewer", "guest"] = "viewer"
+    role: Literal["admin", "editor", "viewer", "guest"] | None = Field(
+        default=None, description="Default: the user's role with `user`, else viewer."
+    )
     expires_at: datetime | None = None
+    user: ShortText | None = Field(
+        default=None, description="A catalog user (id or email) the key acts for; required for guests."
+    )
 
 
 class ApiKey(BaseModel):
     id: str
     name: str
     role: str
+    user_id: str | None = None
     prefix: str
     created_at: str | None
     expires_at: str | None

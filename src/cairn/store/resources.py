@@ -178,12 +178,7 @@ def existing_ids(conn: Connection, workspace_id: str, ids: Iterable[str], *, ent
 
 
 def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert resources and their membership rows (``rows`` gain their ``pk``).
-
-    Keys are allocated up front so the insert is a plain ``executemany`` (no RETURNING round
-    trips): on SQLite the single writer holds the write lock, so ``max(pk)`` is stable; on
-    PostgreSQL the identity sequence hands out the block.
-    """
+    """Insert resources and their membership rows (``rows`` gain their ``pk``)."""
     if not rows:
         return
     for pk, row in zip(allocate_pks(conn, len(rows)), rows, strict=True):
@@ -194,6 +189,30 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
     if members:
         executemany(conn, resource_member, members)
+
+
+def insert_params(
+    conn: Connection, rows: list[list[Any]], members: list[list[tuple[str, str]]], workspace_id: str
+) -> None:
+    """Bulk insert of resource rows already converted by ``BulkLayout.params`` (the import path).
+
+    ``members[i]`` holds the (field, value) pairs of ``rows[i]``'s list fields. Keys are
+    allocated up front so the insert is a plain ``executemany`` (no RETURNING round trips).
+    """
+    if not rows:
+        return
+    layout = BulkLayout.of(resource, conn.dialect.name)
+    at = layout.index["pk"]
+    member_rows: list[dict[str, Any]] = []
+    for pk, row, pairs in zip(allocate_pks(conn, len(rows)), rows, members, strict=True):
+        row[at] = pk
+        member_rows.extend(
+            {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
+            for field, value in pairs
+        )
+    conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
+    if member_rows:
+        executemany(conn, resource_member, member_rows)
 
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -212,47 +231,60 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """A driver-level ``executemany`` for bulk paths: one statement, values converted once.
+class BulkLayout:
+    """A driver-level ``INSERT`` for bulk paths, and the conversion of a row dict into its
+    parameters (JSON text, SQLite timestamp text): SQLAlchemy's per-row bind processing
+    dominated bulk imports. Pure Python, so import workers can convert rows in parallel."""
 
-    SQLAlchemy's per-row bind processing dominated bulk imports; the conversions it would do
-    (JSON text, SQLite timestamp text) are applied here directly.
-    """
-    dialect = conn.dialect.name
-    # An identity key the rows do not carry is left to the database.
-    first = rows[0] if rows else {}
-    columns = [
-        c for c in table.columns if not (c.primary_key and c.autoincrement is True and c.name not in first)
-    ]
-    names = [c.name for c in columns]
-    placeholders: list[str] = []
-    json_at: list[int] = []
-    time_at: list[int] = []
-    for index, column in enumerate(columns):
-        if isinstance(column.type, JSON):
-            json_at.append(index)
-            placeholders.append("?" if dialect == "sqlite" else "%s::jsonb")
-        else:
-            if isinstance(column.type, DateTime) and dialect == "sqlite":
-                time_at.append(index)
-            placeholders.append("?" if dialect == "sqlite" else "%s")
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(placeholders)})"
-    pick = itemgetter(*names)
-    defaults = dict.fromkeys(names)
-    params: list[tuple[Any, ...]] = []
-    for row in rows:
+    _cache: dict[tuple[str, str], BulkLayout] = {}
+
+    def __init__(self, table: Table, dialect: str) -> None:
+        self.names = [c.name for c in table.columns]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        placeholders: list[str] = []
+        json_at: list[int] = []
+        time_at: list[int] = []
+        for index, column in enumerate(table.columns):
+            if isinstance(column.type, JSON):
+                json_at.append(index)
+                placeholders.append("?" if dialect == "sqlite" else "%s::jsonb")
+            else:
+                if isinstance(column.type, DateTime) and dialect == "sqlite":
+                    time_at.append(index)
+                placeholders.append("?" if dialect == "sqlite" else "%s")
+        self.sql = f"INSERT INTO {table.name} ({', '.join(self.names)}) VALUES ({', '.join(placeholders)})"
+        self.json_at = tuple(json_at)
+        self.time_at = tuple(time_at)
+        self.dialect = dialect
+        self._pick = itemgetter(*self.names)
+        self._defaults = dict.fromkeys(self.names)
+
+    @classmethod
+    def of(cls, table: Table, dialect: str) -> BulkLayout:
+        key = (table.name, dialect)
+        layout = cls._cache.get(key)
+        if layout is None:
+            layout = cls._cache[key] = cls(table, dialect)
+        return layout
+
+    def params(self, row: dict[str, Any]) -> list[Any]:
         try:
-            values = list(pick(row))
+            values = list(self._pick(row))
         except KeyError:
-            values = list(pick({**defaults, **row}))
-        for index in json_at:
+            values = list(self._pick({**self._defaults, **row}))
+        for index in self.json_at:
             if values[index] is not None:
                 values[index] = _json_text(values[index])
-        for index in time_at:
+        for index in self.time_at:
             if values[index] is not None:
                 values[index] = _sqlite_time(values[index])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+        return values
+
+
+def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One driver-level statement for many rows, values converted once (see ``BulkLayout``)."""
+    layout = BulkLayout.of(table, conn.dialect.name)
+    conn.exec_driver_sql(layout.sql, [tuple(layout.params(row)) for row in rows])
 
 
 def allocate_pks(conn: Connection, count: int) -> list[int]:
@@ -463,6 +495,7 @@ __all__ = [
     "descendants",
     "get_row",
     "get_rows",
+    "insert_params",
     "insert_rows",
     "page",
     "to_entity",

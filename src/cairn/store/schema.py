@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 from cairn.models.resources import LIST_FIELDS
 
@@ -72,7 +72,10 @@ api_key = Table(
     Column("last_used_at", Timestamp),
     Column("expires_at", Timestamp),
     Column("revoked_at", Timestamp),
+    # The catalog user the key acts for (None: a workspace key with only its role).
+    Column("user_id", Id),
 )
+Index("ix_api_key_user", api_key.c.workspace_id, api_key.c.user_id)
 
 integration = Table(
     "integration",
@@ -183,6 +186,19 @@ Index(
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
 Index("ix_resource_member_resource", resource_member.c.resource_pk)
+
+# The full-text index (migration 0012_search), kept by triggers on ``resource`` so every write
+# path updates it in its own transaction. PostgreSQL: this table (weights: A title, B
+# title_full, C description, D definition). SQLite: the contentless FTS5 table ``resource_fts``
+# (rowid = resource.pk; columns title, title_full, description, definition), a virtual table
+# SQLAlchemy cannot describe.
+resource_search = Table(
+    "resource_search",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
+)
+Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
 
 # One row per change of a resource; ``snapshot`` is the state after the change.
 resource_version = Table(
@@ -421,6 +437,18 @@ lineage_edge = Table(
     UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
 )
 Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
+
+# The last artifacts an integration uploaded (dbt's manifest and run_results), kept so that
+# ``trigger`` can run the extraction again without a new upload.
+integration_artifact = Table(
+    "integration_artifact",
+    metadata,
+    Column("workspace_id", Id, primary_key=True),
+    Column("integration_id", Id, primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("content", Text, nullable=False),
+    Column("uploaded_at", Timestamp, nullable=False),
+)
 
 # ---- connectors ----
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cairn.core import filters as flt
+from cairn.core import records
+from cairn.core.errors import NotFound
+from cairn.core.people import user_json
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, PageResult, ResourceService
+from cairn.store import Store
+from cairn.store.schema import catalog_user, tag, team, user_group
 
 # What a home page lists: things people look for, not their parts (columns, charts, properties).
 NOTABLE_TYPES = (
@@ -68,3 +75,53 @@ def children(
         sort=SORT_CREATED,
         limit=limit,
     )
+
+
+def labels_of(store: Store, principal: Principal, entities: list[dict[str, Any]]) -> Labels:
+    """Names for the tag, owner and team ids the given entities hold, in one read."""
+    wanted: dict[str, list[str]] = {"tags": [], "owners": [], "teams": []}
+    for entity in entities:
+        for name, ids in wanted.items():
+            ids.extend(entity.get(name) or [])
+    ws = principal.workspace_id
+    with store.read() as conn:
+        tags = records.by_ids(conn, tag, ws, wanted["tags"])
+        users = records.by_ids(conn, catalog_user, ws, wanted["owners"])
+        groups = records.by_ids(conn, user_group, ws, wanted["owners"])
+        teams = records.by_ids(conn, team, ws, wanted["teams"])
+    owners = {i: user_json(r, [], [])["display_name"] for i, r in users.items()}
+    owners.update({i: r.name for i, r in groups.items()})
+    return Labels(
+        tags={i: r.name for i, r in tags.items()},
+        owners=owners,
+        teams={i: r.name for i, r in teams.items()},
+    )
+
+
+@dataclass(frozen=True)
+class Labels:
+    tags: dict[str, str]
+    owners: dict[str, str]
+    teams: dict[str, str]
+
+    def name(self, kind: str, record_id: str) -> str:
+        """A missing name (a removed user, say) shows the id: the link is real, its label gone."""
+        found: dict[str, str] = getattr(self, kind)
+        return found.get(record_id, record_id)
+
+
+def column_keys(column: dict[str, Any]) -> tuple[bool, str | None]:
+    """(primary key?, foreign key target) of a column, from Secoda's ``is_pk`` extra field or the
+    ``display_metadata`` crawlers fill (``is_pk``, ``foreign_key``: "table.column")."""
+    shown = column.get("display_metadata") or {}
+    is_pk = bool(column.get("is_pk") or shown.get("is_pk"))
+    target = column.get("foreign_key") or shown.get("foreign_key")
+    return is_pk, str(target) if target else None
+
+
+def clamped(fetch: Callable[[PageRequest], PageResult], page: int, page_size: int) -> PageResult:
+    """A page of a list, or its first page when ``page`` is past the end (a stale link)."""
+    try:
+        return fetch(PageRequest(page, page_size))
+    except NotFound:
+        return fetch(PageRequest(1, page_size))

@@ -30,8 +30,9 @@ def create_key(principal: PrincipalDep, services: ServicesDep, body: KeyCreate) 
         services.store,
         workspace_id=principal.workspace_id,
         name=body.name,
-        role=body.role,
+        role=body.role or (None if body.user else "viewer"),
         expires_at=body.expires_at,
+        user=body.user,
     )
     listed: dict[str, Any] = next(
         k

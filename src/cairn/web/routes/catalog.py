@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from cairn.core.collections import CollectionService
 from cairn.core.resources import RESULT_CAP, PageRequest
 from cairn.models.resources import ENTITY_TYPES
 from cairn.web import queries as q
@@ -25,6 +26,7 @@ def catalog(
     text: Annotated[str, Query(alias="q", max_length=MAX_QUERY)] = "",
     types: Annotated[list[str], Query(alias="type", max_length=len(ENTITY_TYPES))] = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=RESULT_CAP // PAGE_SIZE)] = 1,
+    collection: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     principal = ui.user
     resources = ui.services.resources
@@ -48,6 +50,9 @@ def catalog(
         "facets": sorted(facets.items(), key=lambda kv: (-kv[1], kv[0])),
         "result": result,
         "page_url": lambda n: _url(text, chosen, n),
+        # Editors tick results and add them to (or take them out of) a collection.
+        "pick_collections": CollectionService(ui.services.store).list(principal) if ui.can_write else [],
+        "chosen_collection": collection,
     }
     template = "catalog_results.html" if ui.is_htmx else "catalog.html"
     return ui.render(template, **context)

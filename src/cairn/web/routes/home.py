@@ -14,6 +14,8 @@ router = APIRouter()
 PAGES = [NavPage("home", "Home", UI_PREFIX, 10)]
 
 
+# ``cairn serve`` answers ``/`` with the UI itself (no redirect), so a bookmark of the bare host works.
+@router.get("/")
 @router.get(UI_PREFIX)
 def home(ui: UserDep) -> Response:
     principal = ui.user

@@ -1,7 +1,7 @@
 """connectors: what each source last wrote onto a resource (re-crawls, staleness)
 
 Revision ID: 0014_connectors
-Revises: 0011_lineage
+Revises: 0013_surface_ingest
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014_connectors"
-down_revision: str | None = "0011_lineage"
+down_revision: str | None = "0013_surface_ingest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

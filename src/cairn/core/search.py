@@ -1,0 +1,430 @@
+"""Search: ranked full-text matches over the catalog, with highlights and facet counts.
+
+One interface for every face: ``SearchService(store).search(principal, SearchQuery)``. The text
+index is the backend's (``cairn.store.search``: SQLite FTS5, PostgreSQL tsvector); ranking,
+visibility, filters and facets are the same SQL on both.
+
+Ranking: a tier says why a resource matched (exact title > title prefix > title phrase > all
+words in the title > title_full or description phrase > definition or column name),
+and a boost orders resources within a tier: popularity (log of internal + external usage),
+verified, documented. A tier is worth more than the largest boost, so boosts never reorder
+tiers. Archived and stale resources are hidden exactly as the catalog list hides them (the
+visibility rule of ``ResourceService``), and so are drafts for viewers and guests; facet counts
+are computed over the same visible matches, so they never reveal hidden resources.
+
+Typo tolerance: when nothing matches as typed, each word of four or more letters also matches
+its one-edit variants (one letter deleted, inserted, replaced or two swapped), and ``fuzzy`` is
+set on the result.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from string import ascii_lowercase, digits
+from typing import Any, get_args
+
+from sqlalchemy import ColumnElement, Connection, Float, and_, case, cast, func, select
+
+from cairn.core import extras
+from cairn.core import filters as flt
+from cairn.core.hierarchy import canonical_type
+from cairn.core.principal import Principal
+from cairn.core.resources import PageRequest, ResourceService, check_page
+from cairn.models.search import (
+    FACETS,
+    FacetValue,
+    Highlight,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    Tier,
+)
+from cairn.store import Store
+from cairn.store import resources as repo
+from cairn.store.schema import catalog_user, integration, resource, resource_member, tag
+from cairn.store.search import Field, Term, text_index
+
+R = resource.c
+M = resource_member.c
+
+MAX_WORDS = 12
+FUZZY_MIN_LENGTH = 4
+FUZZY_MAX_WORDS = 4
+FACET_LIMIT = 20
+FRAGMENT_RADIUS = 80
+
+# Tier numbers as the ranking SQL computes them: 0 is the lowest (the Literal lists best first).
+TIER_NAMES: tuple[Tier, ...] = tuple(reversed(get_args(Tier)))
+TIER_WEIGHT = 20.0
+# Boosts add up to less than one tier (12 + 4 + 3 < 20).
+MAX_POPULARITY_BOOST = 12.0
+POPULARITY_SCALE = 0.75
+VERIFIED_BOOST = 4.0
+DOCUMENTED_BOOST = 3.0
+# Column names are the lowest tier: a column's whole score (its own tier and boosts) is scaled
+# into the band below one tier, so "customer" finds the customer tables before the thousands
+# of customer_id columns, and still orders the columns among themselves.
+COLUMN_SCALE = 6.5
+LOWEST_TIER: Tier = TIER_NAMES[0]
+
+_RUN = re.compile(r"[^\W_]+")
+_VARIANT_LETTERS = ascii_lowercase + digits
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", ascii_lowercase)
+_LIST_FACETS = ("tags", "owners", "collections")
+
+
+def _mixed_case(word: str) -> bool:
+    return word.lower() != word and word.upper() != word
+
+
+def _camel_parts(run: str, start: int) -> list[tuple[str, int]]:
+    """Split before each capital, like the index does for mixed-case titles."""
+    if not _mixed_case(run):
+        return [(run, start)]
+    bounds = [0] + [i for i, ch in enumerate(run) if i and ch.isupper()] + [len(run)]
+    return [(run[a:b], start + a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def query_words(q: str) -> list[str]:
+    """The words of a query, tokenized like indexed text (separators and camelCase split)."""
+    words: list[str] = []
+    for match in _RUN.finditer(q):
+        words.extend(part.lower() for part, _ in _camel_parts(match.group(), match.start()))
+    return words[:MAX_WORDS]
+
+
+def one_edit_variants(word: str) -> list[str]:
+    """Every string one deletion, transposition, replacement or insertion away from ``word``."""
+    letters = _VARIANT_LETTERS + "".join(sorted({c for c in word if c not in _VARIANT_LETTERS}))
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {a + b[1:] for a, b in splits if b}
+    variants |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    variants |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    variants |= {a + c + b for a, b in splits for c in letters}
+    variants.discard(word)
+    return sorted(variants)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    terms: tuple[Term, ...]
+    key: str  # the query with separators removed, compared with titles the same way
+    fuzzy: bool
+
+    def fuzzy_keys(self) -> list[str]:
+        """The keys of every one-typo reading of the query (one word replaced by a variant)."""
+        words = [t.alternatives[0] for t in self.terms]
+        keys: set[str] = set()
+        for position, term in enumerate(self.terms):
+            for alternative in term.alternatives[1:]:
+                keys.add("".join([*words[:position], alternative, *words[position + 1 :]]))
+        return sorted(k.translate(_ASCII_LOWER) for k in keys)
+
+
+def _title_key() -> ColumnElement[str]:
+    key: ColumnElement[str] = func.coalesce(R.title, "")
+    for separator in (" ", "_", ".", "-"):
+        key = func.replace(key, separator, "")
+    return func.lower(key)
+
+
+class SearchService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.resources = ResourceService(store)
+        self.index = text_index(store.dialect)
+
+    def search(self, principal: Principal, query: SearchQuery) -> SearchResult:
+        words = query_words(query.q)
+        node = self._filters(query)
+        paging = PageRequest(page=query.page, page_size=query.page_size)
+        if not words:
+            check_page(paging, 0)
+            return self._empty(query)
+        base = self.resources.visibility(principal, node)
+        if node is not None:
+            base = and_(base, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
+        plan = _Plan(self._terms(words, fuzzy=False), "".join(words).translate(_ASCII_LOWER), False)
+        with self.store.read() as conn:
+            where = and_(base, self.index.matches(plan.terms))
+            facets, total = self._facets(conn, principal, where)
+            if total == 0 and any(self._fuzzable(w) for w in words):
+                plan = _Plan(self._terms(words, fuzzy=True), plan.key, True)
+                where = and_(base, self.index.matches(plan.terms))
+                facets, total = self._facets(conn, principal, where)
+            total_pages = check_page(paging, total)
+            hits = self._page(conn, principal, where, plan, paging) if total else []
+        return SearchResult(
+            query=query.q,
+            count=total,
+            page=paging.page,
+            page_size=paging.page_size,
+            total_pages=total_pages,
+            fuzzy=plan.fuzzy,
+            results=hits,
+            facets=facets,
+        )
+
+    # ---- query building ----------------------------------------------------------------
+
+    @staticmethod
+    def _fuzzable(word: str) -> bool:
+        return len(word) >= FUZZY_MIN_LENGTH and not word.isdigit()
+
+    def _terms(self, words: Sequence[str], *, fuzzy: bool) -> tuple[Term, ...]:
+        terms: list[Term] = []
+        fuzzed = 0
+        for position, word in enumerate(words):
+            alternatives: tuple[str, ...] = (word,)
+            if fuzzy and self._fuzzable(word) and fuzzed < FUZZY_MAX_WORDS:
+                alternatives = (word, *one_edit_variants(word))
+                fuzzed += 1
+            # The last word may be incomplete (search as you type): it also matches as a prefix.
+            terms.append(Term(alternatives, prefix=position == len(words) - 1))
+        return tuple(terms)
+
+    @staticmethod
+    def _filters(query: SearchQuery) -> flt.Filter | None:
+        conditions: list[flt.Filter] = []
+        wanted: dict[str, list[str]] = {
+            "entity_type": [canonical_type(t) for t in query.entity_type],
+            "integration": query.integration,
+            "database": query.database,
+            "schema": query.schema_,
+            "tags": query.tags,
+            "owners": query.owners,
+            "collections": query.collections,
+        }
+        for name, values in wanted.items():
+            if values:
+                conditions.append(flt.Condition("in", flt.FIELDS[name], tuple(dict.fromkeys(values))))
+        if not conditions:
+            return None
+        return flt.Logical("and", tuple(conditions))
+
+    def _tier(self, plan: _Plan) -> ColumnElement[int]:
+        title_only: Sequence[Field] = ("title",)
+        context: Sequence[Field] = ("title_full", "description")
+        whens: list[tuple[ColumnElement[bool], int]] = []
+        key = _title_key()
+        if plan.fuzzy:
+            whens.append((key.in_(plan.fuzzy_keys()), 5))
+        else:
+            whens.append((key == plan.key, 5))
+            whens.append((key.like(plan.key + "%"), 4))
+        whens.append((self.index.matches(plan.terms, fields=title_only, phrase=True), 3))
+        if len(plan.terms) > 1:
+            whens.append((self.index.matches(plan.terms, fields=title_only), 2))
+        whens.append((self.index.matches(plan.terms, fields=context, phrase=True), 1))
+        if len(plan.terms) > 1:
+            # A qualified name (``analytics.dim_customer``) names some of the path's parts.
+            whens.append((self.index.matches(plan.terms, fields=("title_full",)), 1))
+        return case(*whens, else_=0)
+
+    @staticmethod
+    def _boost() -> ColumnElement[float]:
+        usage = cast(R.internal_usage + R.external_usage, Float)
+        popularity = POPULARITY_SCALE * func.ln(1.0 + usage)
+        return (
+            case((popularity > MAX_POPULARITY_BOOST, MAX_POPULARITY_BOOST), else_=popularity)
+            + case((R.verified.is_(True), VERIFIED_BOOST), else_=0.0)
+            + case((and_(R.description.is_not(None), R.description != ""), DOCUMENTED_BOOST), else_=0.0)
+        )
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def _page(
+        self,
+        conn: Connection,
+        principal: Principal,
+        where: ColumnElement[bool],
+        plan: _Plan,
+        paging: PageRequest,
+    ) -> list[SearchHit]:
+        tier = self._tier(plan).label("tier")
+        raw = tier * TIER_WEIGHT + self._boost()
+        score = case((R.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
+        ranked = (
+            select(R.pk, R.entity_type, tier, score)
+            .where(where)
+            .order_by(score.desc(), func.length(R.title), R.id)
+            .limit(paging.page_size)
+            .offset((paging.page - 1) * paging.page_size)
+        )
+        order = conn.execute(ranked).all()
+        rows = {row.pk: row for row in conn.execute(select(resource).where(R.pk.in_([o.pk for o in order])))}
+        ordered = [rows[o.pk] for o in order if o.pk in rows]
+        permissions = principal.permissions()
+        entities = [repo.to_entity(row, permissions) for row in ordered]
+        extras.decorate(conn, ordered, entities)
+        hits: list[SearchHit] = []
+        for o, entity in zip(order, entities, strict=True):
+            hits.append(
+                SearchHit(
+                    resource=entity,
+                    score=round(float(o.score), 4),
+                    tier=LOWEST_TIER if o.entity_type == "column" else TIER_NAMES[int(o.tier)],
+                    highlights=highlights(entity, plan.terms),
+                )
+            )
+        return hits
+
+    def _facets(
+        self, conn: Connection, principal: Principal, where: ColumnElement[bool]
+    ) -> tuple[dict[str, list[FacetValue]], int]:
+        database = R.search_metadata["database"].as_string()
+        schema = R.search_metadata["schema"].as_string()
+        grouped = select(R.entity_type, R.integration_id, database, schema, func.count()).where(where)
+        grouped = grouped.group_by(R.entity_type, R.integration_id, database, schema)
+        counts: dict[str, defaultdict[str, int]] = {name: defaultdict(int) for name in FACETS}
+        total = 0
+        for entity_type, integration_id, db, sch, n in conn.execute(grouped):
+            total += n
+            for name, value in (
+                ("entity_type", entity_type),
+                ("integration", integration_id),
+                ("database", db),
+                ("schema", sch),
+            ):
+                if value is not None:
+                    counts[name][value] += n
+        if total:
+            members = (
+                select(M.field, M.value, func.count())
+                .where(
+                    M.workspace_id == principal.workspace_id,
+                    M.field.in_(_LIST_FACETS),
+                    M.resource_pk.in_(select(R.pk).where(where)),
+                )
+                .group_by(M.field, M.value)
+            )
+            for field, value, n in conn.execute(members):
+                counts[field][value] += n
+        top = {
+            name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+            for name, values in counts.items()
+        }
+        labels = self._labels(conn, principal, top)
+        facets = {
+            name: [FacetValue(value=v, count=n, label=labels.get((name, v))) for v, n in values]
+            for name, values in top.items()
+        }
+        return facets, total
+
+    def _labels(
+        self, conn: Connection, principal: Principal, top: dict[str, list[tuple[str, int]]]
+    ) -> dict[tuple[str, str], str]:
+        """Display names for facet values; only of things the caller may see."""
+        ws = principal.workspace_id
+        labels: dict[tuple[str, str], str] = {}
+
+        def ids(name: str) -> list[str]:
+            return [v for v, _ in top.get(name, [])]
+
+        if wanted := ids("integration"):
+            stmt = select(integration.c.id, integration.c.name).where(
+                integration.c.workspace_id == ws, integration.c.id.in_(wanted)
+            )
+            labels.update((("integration", i), n) for i, n in conn.execute(stmt))
+        if wanted := ids("tags"):
+            stmt = select(tag.c.id, tag.c.name).where(tag.c.workspace_id == ws, tag.c.id.in_(wanted))
+            labels.update((("tags", i), n) for i, n in conn.execute(stmt))
+        if wanted := ids("owners"):
+            U = catalog_user.c
+            people = select(U.id, U.first_name, U.last_name, U.email).where(
+                U.workspace_id == ws, U.id.in_(wanted)
+            )
+            for person in conn.execute(people):
+                labels[("owners", person.id)] = (
+                    f"{person.first_name} {person.last_name}".strip() or person.email
+                )
+        if wanted := ids("collections"):
+            stmt = select(R.id, R.title).where(self.resources.visibility(principal, None), R.id.in_(wanted))
+            labels.update((("collections", i), t) for i, t in conn.execute(stmt) if t)
+        for value, _ in top.get("entity_type", []):
+            labels[("entity_type", value)] = value.replace("_", " ")
+        return labels
+
+    @staticmethod
+    def _empty(query: SearchQuery) -> SearchResult:
+        return SearchResult(
+            query=query.q,
+            count=0,
+            page=query.page,
+            page_size=query.page_size,
+            total_pages=0,
+            fuzzy=False,
+            results=[],
+            facets={name: [] for name in FACETS},
+        )
+
+
+# ---- highlighting ------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> Iterable[tuple[int, int, str]]:
+    """Indexed words with their offsets: each alphanumeric run and its camelCase parts."""
+    for match in _RUN.finditer(text):
+        run = match.group()
+        yield match.start(), match.end(), run.lower()
+        parts = _camel_parts(run, match.start())
+        if len(parts) > 1:
+            for part, start in parts:
+                yield start, start + len(part), part.lower()
+
+
+def _matches(word: str, terms: Sequence[Term]) -> bool:
+    for term in terms:
+        for alternative in term.alternatives:
+            if word == alternative or (term.prefix and word.startswith(alternative)):
+                return True
+    return False
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _html(text: str, spans: list[tuple[int, int]]) -> str:
+    out: list[str] = []
+    at = 0
+    for start, end in spans:
+        out.append(html.escape(text[at:start]))
+        out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+        at = end
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def highlights(entity: dict[str, Any], terms: Sequence[Term]) -> list[Highlight]:
+    """The fields of a hit where query words occur, with the matched spans marked."""
+    found: list[Highlight] = []
+    fields: tuple[Field, ...] = ("title", "title_full", "description", "definition")
+    for field in fields:
+        value = entity.get(field)
+        if not isinstance(value, str) or not value:
+            continue
+        spans = _merge([(s, e) for s, e, word in _tokens(value) if _matches(word, terms)])
+        if not spans:
+            continue
+        text = value
+        if field in ("description", "definition") and len(value) > 2 * FRAGMENT_RADIUS:
+            start = max(0, spans[0][0] - FRAGMENT_RADIUS)
+            end = min(len(value), spans[0][1] + FRAGMENT_RADIUS)
+            text = value[start:end]
+            spans = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+        found.append(Highlight(field=field, text=text, spans=spans, html=_html(text, spans)))
+    return found
+
+
+__all__ = ["SearchService", "highlights", "one_edit_variants", "query_words"]

@@ -1,0 +1,225 @@
+"""Who sees which resource: the one rule every read path applies, as a SQL clause.
+
+Every list, get, count, facet, member count, export, history and graph query of resources
+adds ``resource_clause(principal)`` to its WHERE, so no path can show (or count) what another
+hides. The rule, after the workspace:
+
+- archived and stale resources are hidden unless the caller asks for them;
+- viewers and guests see published resources only;
+- teams: a resource belongs to the teams in its ``teams`` list, and one with an empty list
+  belongs to the default team. Admins see every team. Editors and viewers see a resource
+  unless all of its teams are CLOSED teams they are not members of (OPEN teams, the default
+  team among them, are open to every member of the workspace). Guests see only resources of
+  the teams they were given: an empty list counts as the default team, which a guest sees only
+  when given it.
+
+A caller's teams are resolved with its key (``team_scope``), so building the clause needs no
+query; team subqueries run against the ``resource_member`` mirror of the ``teams`` lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, exists, false, or_, select
+
+from cairn.core.errors import NotFound
+from cairn.core.principal import Principal
+from cairn.store.schema import membership, resource, resource_member, team
+
+R = resource.c
+_M = resource_member.c
+_TM = team.c
+_MS = membership.c
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    teams: frozenset[str]
+    hidden_teams: frozenset[str]
+    default_team: str | None
+
+
+def team_scope(conn: Connection, workspace_id: str, user_id: str | None) -> TeamScope:
+    """The teams a user is in, the CLOSED teams they are not in, and the default team."""
+    mine: set[str] = set()
+    if user_id is not None:
+        mine = set(
+            conn.execute(
+                select(_MS.container_id).where(
+                    _MS.workspace_id == workspace_id, _MS.kind == "team", _MS.user_id == user_id
+                )
+            ).scalars()
+        )
+    hidden: set[str] = set()
+    default: str | None = None
+    for team_id, kind, is_default in conn.execute(
+        select(_TM.id, _TM.type, _TM.is_default_team).where(_TM.workspace_id == workspace_id)
+    ):
+        if is_default:
+            default = team_id
+        elif kind == "CLOSED" and team_id not in mine:
+            hidden.add(team_id)
+    return TeamScope(frozenset(mine), frozenset(hidden), default)
+
+
+def _team_rows(workspace_id: str) -> Any:
+    return select(_M.resource_pk).where(_M.workspace_id == workspace_id, _M.field == "teams")
+
+
+def team_clause(principal: Principal, pk: ColumnElement[Any] = R.pk) -> ColumnElement[bool] | None:
+    """The teams part of the rule for a resource key column, or None when it cannot hide anything."""
+    if principal.is_admin:
+        return None
+    ws = principal.workspace_id
+    if principal.is_guest:
+        parts: list[ColumnElement[bool]] = []
+        if principal.teams:
+            parts.append(pk.in_(_team_rows(ws).where(_M.value.in_(sorted(principal.teams)))))
+        if principal.default_team is not None and principal.default_team in principal.teams:
+            untagged = resource_member.alias("untagged")
+            parts.append(
+                ~exists().where(
+                    untagged.c.resource_pk == pk,
+                    untagged.c.workspace_id == ws,
+                    untagged.c.field == "teams",
+                )
+            )
+        return or_(false(), *parts)
+    if not principal.hidden_teams:
+        return None
+    hidden = sorted(principal.hidden_teams)
+    other = resource_member.alias("other_team")
+    # Resources all of whose teams are hidden: few (closed teams are small), so the set is
+    # built from the team index and each candidate row is probed against it by key.
+    only_hidden = (
+        _team_rows(ws)
+        .where(_M.value.in_(hidden))
+        .where(
+            ~exists().where(
+                other.c.resource_pk == _M.resource_pk,
+                other.c.field == "teams",
+                other.c.value.not_in(hidden),
+            )
+        )
+    )
+    return pk.not_in(only_hidden)
+
+
+def resource_clause(
+    principal: Principal,
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+    table: FromClause = resource,
+) -> ColumnElement[bool]:
+    """What the caller may see of the ``resource`` table (or of an alias of it, for joins)."""
+    c = table.c
+    conditions: list[ColumnElement[bool]] = [c.workspace_id == principal.workspace_id]
+    if not include_archived:
+        conditions.append(c.archived.is_(False))
+    if not include_stale:
+        conditions.append(c.stale.is_(False))
+    if not principal.sees_drafts:
+        conditions.append(c.published.is_(True))
+    teams = team_clause(principal, c.pk)
+    if teams is not None:
+        conditions.append(teams)
+    return and_(*conditions)
+
+
+def visible_ids(
+    conn: Connection,
+    principal: Principal,
+    ids: list[str],
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+) -> set[str]:
+    """Which of these resource ids the caller may see (for paths that name resources by id)."""
+    found: set[str] = set()
+    wanted = list(dict.fromkeys(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            conn.execute(
+                select(R.id).where(
+                    resource_clause(
+                        principal, include_archived=include_archived, include_stale=include_stale
+                    ),
+                    R.id.in_(chunk),
+                )
+            ).scalars()
+        )
+    return found
+
+
+def require_visible(
+    conn: Connection,
+    principal: Principal,
+    pk: int,
+    *,
+    include_archived: bool = False,
+    include_stale: bool = False,
+) -> None:
+    """Writes reach only what the caller can read: anything else does not exist for them."""
+    if principal.is_admin:
+        return
+    clause = resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
+    stmt = select(R.pk).where(R.pk == pk, clause)
+    if conn.execute(stmt).first() is None:
+        raise NotFound("Not found.")
+
+
+def visible_row(
+    conn: Connection,
+    principal: Principal,
+    resource_id: str,
+    *,
+    include_archived: bool = False,
+    include_stale: bool = True,
+) -> Any:
+    """One resource by id if the caller may see it (stale ones stay reachable by id), else None."""
+    clause = resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
+    return conn.execute(select(resource).where(clause, R.id == resource_id)).first()
+
+
+# search_metadata keys that name a resource's ancestors.
+_ANCESTRY_KEYS = frozenset({"cluster", "database", "schema", "table"})
+
+
+def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) -> set[str]:
+    """Which of these resource ids the caller may not see."""
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    if principal.is_admin or not wanted:
+        return set()
+    return set(wanted) - visible_ids(conn, principal, wanted, include_stale=True)
+
+
+def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:
+    """A visible resource under a hidden parent does not name it: no parent id, no ancestry."""
+    hidden = hidden_among(conn, principal, [e.get("parent") for e in entities])
+    if not hidden:
+        return
+    for entity in entities:
+        if entity.get("parent") in hidden:
+            entity["parent"] = None
+            entity["title_full"] = entity.get("title")
+            metadata = entity.get("search_metadata") or {}
+            entity["search_metadata"] = {k: v for k, v in metadata.items() if k not in _ANCESTRY_KEYS}
+
+
+def redact_history(conn: Connection, principal: Principal, versions: list[dict[str, Any]]) -> None:
+    """Versions name old and new parents: hidden ones read as null."""
+    parents: list[str | None] = []
+    for version in versions:
+        change = (version.get("changes") or {}).get("parent") or {}
+        parents += [change.get("old"), change.get("new")]
+    hidden = hidden_among(conn, principal, parents)
+    for version in versions:
+        change = (version.get("changes") or {}).get("parent")
+        if change:
+            for side in ("old", "new"):
+                if change.get(side) in hidden:
+                    change[side] = None
