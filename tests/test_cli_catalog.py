@@ -52,10 +52,10 @@ def test_ls_browses_the_hierarchy_like_a_file_system(demo):
 
 
 def test_get_and_search(demo):
-    hits = json.loads(run("search", "customer", "--type", "table", "--db", demo, "--json"))
-    assert hits[0]["title"] == "dim_customer"  # most used first
-    assert {h["entity_type"] for h in hits} == {"table"}
-    table_id = hits[0]["id"]
+    hits = json.loads(run("search", "custmer", "--type", "table", "--db", demo, "--json"))
+    assert {h["resource"]["entity_type"] for h in hits} == {"table"}
+    table_id = next(h["resource"]["id"] for h in hits if h["resource"]["title"] == "dim_customer")
+    assert "exact_title" in run("search", "dim_customer", "--db", demo)
     shown = run("get", table_id, "--db", demo)
     assert "analytics.marts.dim_customer" in shown
     assert "One row per customer" in shown
@@ -96,7 +96,7 @@ def test_errors_are_one_line_and_a_non_zero_exit(demo, tmp_path):
         (("get", "00000000-0000-0000-0000-0000000000aa", "--db", demo), "404 while requesting GET"),
         (("ls", "warehouse/nowhere", "--db", demo), "nothing named 'nowhere' in warehouse"),
         (("ls", "nope", "--db", demo), "no integration or top-level resource named 'nope'"),
-        (("search", "x" * 1001, "--db", demo), "longer than 1000 characters"),
+        (("search", "x" * 300, "--db", demo), "at most 256 characters"),
         (("get", "x", "--db", str(tmp_path / "missing.db")), "no database at"),
         (("collections", "delete", "Default", "--db", demo), "400 while requesting DELETE"),
         (("get", "x", "--url", "http://127.0.0.1:9"), "--url needs an API key"),

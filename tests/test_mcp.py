@@ -51,7 +51,8 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             assets = structured(
                 await client.call_tool("search_data_assets", {"query": "customer", "limit": 5})
             )
-            assert assets[0]["title"] == "analytics.marts.dim_customer"
+            dim_customer = next(a for a in assets if a["title"] == "analytics.marts.dim_customer")
+            assert dim_customer["matched"]
             assert all(a["entity_type"] not in ("glossary", "document") for a in assets)
             columns = structured(
                 await client.call_tool(
@@ -64,8 +65,9 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             docs = structured(await client.call_tool("search_documentation", {"query": "customer"}))
             assert {d["entity_type"] for d in docs} <= {"document", "glossary"}
             assert "How we model customers" in [d["title"] for d in docs]
+            assert any("customer" in d["text"].lower() for d in docs)
 
-            entity = structured(await client.call_tool("retrieve_entity", {"entity_id": assets[0]["id"]}))
+            entity = structured(await client.call_tool("retrieve_entity", {"entity_id": dim_customer["id"]}))
             assert entity["title"] == "dim_customer"
             assert entity["description"].startswith("One row per customer")
 
@@ -82,9 +84,9 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             missing = await client.call_tool("retrieve_entity", {"entity_id": "no-such-id"})
             assert missing.is_error
             assert "not found" in missing.content[0].text
-            too_long = await client.call_tool("search_data_assets", {"query": "x" * 1001})
+            too_long = await client.call_tool("search_data_assets", {"query": "x" * 300})
             assert too_long.is_error
-            assert "longer than 1000" in too_long.content[0].text
+            assert "256 characters" in too_long.content[0].text
 
     asyncio.run(scenario())
 

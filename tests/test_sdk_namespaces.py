@@ -84,6 +84,15 @@ def test_every_namespace(sdk: Any) -> None:
         sdk.resources.update(tables[0].id, description="late", if_match='"not-the-etag"')
     assert stale.value.status_code == 412
 
+    # search: one page with facets, or every hit through the pager
+    found = sdk.search.query("dim_customer", entity_type="table", page_size=2)
+    assert found.count == 5
+    assert len(found.results) == 2
+    assert found.facets["entity_type"][0].value == "table"
+    assert {h.resource["id"] for h in sdk.search.hits("dim_customer", page_size=2)} == {t.id for t in tables}
+    with pytest.raises(cairn.InvalidInputError, match="256"):
+        sdk.search.query("x" * 300)
+
     # bulk_update: per-item results, a bad item does not stop the others
     result = sdk.resources.bulk_update(
         [(t.id, {"verified": True}) for t in tables]

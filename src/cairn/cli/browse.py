@@ -39,6 +39,15 @@ SHOWN_FIELDS = (
 )
 
 
+def listing(*headers: str) -> Table:
+    """A borderless table whose names wrap rather than lose their ends, with ids always whole."""
+    table = Table(box=None, pad_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    table.add_column("id", no_wrap=True, min_width=36)
+    return table
+
+
 def register(app: typer.Typer) -> None:
     app.command("get")(get)
     app.command("ls")(ls)
@@ -111,7 +120,7 @@ def ls(
     if as_json:
         emit_json([asdict(e) for e in entries])
         return
-    table = Table("name", "type", "children", "id", box=None, pad_edge=False)
+    table = listing("name", "type", "children")
     for e in entries:
         folder = e.children or e.type == "integration"
         table.add_row(f"{e.name}/" if folder else e.name, e.type, str(e.children or ""), e.id)
@@ -182,7 +191,7 @@ def _resource_row(resource: Resource) -> Entry:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    query: Annotated[str, typer.Argument(help="Words to look for (one typo is forgiven).")],
     entity_type: Annotated[str | None, typer.Option("--type", help="Only this entity type.")] = None,
     url: UrlOption = None,
     api_key: ApiKeyOption = None,
@@ -190,23 +199,20 @@ def search(
     limit: LimitOption = 20,
     as_json: JsonOption = False,
 ) -> None:
-    """Find resources by title, most used first."""
-    from cairn.sdk import F, S
-
+    """Search the catalog: best matches first (exact title, prefix, phrase...), popular ones higher."""
     with connected(url, api_key, db) as client:
-        condition = F.title.contains(query)
-        if entity_type:
-            condition = condition & (F.type == entity_type)
-        found = _take(
-            client.resources.list(filter=condition, sort=S.desc("external_usage"), page_size=limit).pages(),
-            limit,
-        )
+        found = []
+        for hit in client.search.hits(query, entity_type=entity_type, page_size=min(limit, 100)):
+            found.append(hit)
+            if len(found) >= limit:
+                break
     if as_json:
         emit_json(found)
         return
-    table = Table("title", "type", "usage", "id", box=None, pad_edge=False)
-    for r in found:
-        table.add_row(r.title_full or r.title or "", r.entity_type, str(r.total_usage), r.id)
+    table = listing("title", "type", "match")
+    for hit in found:
+        r = hit.resource
+        table.add_row(r.get("title_full") or r.get("title") or "", r["entity_type"], hit.tier, r["id"])
     out.print(table)
     if not found:
         out.print(f"nothing matches {query!r}", style="dim")
