@@ -23,7 +23,16 @@ $(JS_STAMP): tests/kontent_js/package.json
 	cd tests/kontent_js && npm install --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
-install: $(STAMP) $(if $(NPM),$(JS_STAMP))
+# secoda-analysis-mcp 0.1.1 needs mcp<2 (it imports mcp.server.fastmcp): it gets a venv of its own,
+# which tests/test_secoda_mcp_client.py runs it from.
+MCP_VENV := .venv-secoda-mcp
+MCP_STAMP := $(MCP_VENV)/.installed
+$(MCP_STAMP): Makefile
+	$(PYTHON) -m venv $(MCP_VENV)
+	$(MCP_VENV)/bin/pip install -q 'secoda-analysis-mcp==0.1.1' 'mcp<2'
+	touch $(MCP_STAMP)
+
+install: $(STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP))
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
 run: $(STAMP)
@@ -48,4 +57,4 @@ test: install
 	$(BIN)/pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm
+	rm -rf $(VENV) $(MCP_VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm

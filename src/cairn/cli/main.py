@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(__import__("cairn.cli.ingest", fromlist=["app"]).app, name="ingest")
 
 err = Console(stderr=True, soft_wrap=True)
 DbOption = Annotated[
