@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import cairn
+from cairn import F
 from cairn.cli.main import app
 from cairn.core.demo import load_demo
 from cairn.core.keys import create_key
@@ -31,7 +33,30 @@ def run(*args: str, code: int = 0) -> str:
 @pytest.fixture
 def demo(store, admin):
     load_demo(store, admin)
+    with cairn.Catalog(store.url) as catalog:
+        raw = catalog.resources.list(filter=F.title == "customers").first()
+        staged = catalog.resources.list(filter=F.title == "stg_customers").first()
+        dim = catalog.resources.list(filter=F.title == "dim_customer").first()
+        catalog.lineage.create(raw.id, staged.id)
+        catalog.lineage.create(staged.id, dim.id)
     return store.url
+
+
+def test_lineage_shows_a_tree_upstream_and_downstream(demo):
+    dim = json.loads(run("search", "dim_customer", "--type", "table", "--db", demo, "--json"))[0]["resource"]
+    graph = json.loads(run("lineage", dim["id"], "--upstream", "--db", demo, "--json"))
+    assert sorted((n["title"], n["distance"]) for n in graph["nodes"]) == [
+        ("analytics.marts.dim_customer", 0),
+        ("analytics.staging.stg_customers", 1),
+        ("raw.shop.customers", 2),
+    ]
+    shallow = json.loads(run("lineage", dim["id"], "--upstream", "--depth", "1", "--db", demo, "--json"))
+    assert len(shallow["nodes"]) == 2
+    tree = run("lineage", dim["id"], "--db", demo)
+    assert "upstream" in tree
+    assert "raw.shop.customers" in tree
+    assert "(none)" in tree  # nothing downstream of the mart
+    assert json.loads(run("lineage", dim["id"], "--downstream", "--db", demo, "--json"))["edges"] == []
 
 
 def test_ls_browses_the_hierarchy_like_a_file_system(demo):

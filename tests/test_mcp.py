@@ -16,16 +16,31 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+import cairn
+from cairn import F
 from cairn.core.demo import load_demo
 from tests.live_server import free_port
 
 CAIRN = str(Path(sys.executable).with_name("cairn"))
-TOOLS = {"search_data_assets", "search_documentation", "retrieve_entity", "glossary", "list_collections"}
+TOOLS = {
+    "search_data_assets",
+    "search_documentation",
+    "retrieve_entity",
+    "entity_lineage",
+    "glossary",
+    "list_collections",
+}
 
 
 @pytest.fixture
 def demo(store, admin) -> str:
     load_demo(store, admin)
+    with cairn.Catalog(store.url) as catalog:
+        raw = catalog.resources.list(filter=F.title == "customers").first()
+        staged = catalog.resources.list(filter=F.title == "stg_customers").first()
+        dim = catalog.resources.list(filter=F.title == "dim_customer").first()
+        catalog.lineage.create(raw.id, staged.id)
+        catalog.lineage.create(staged.id, dim.id)
     return store.url
 
 
@@ -70,6 +85,20 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             entity = structured(await client.call_tool("retrieve_entity", {"entity_id": dim_customer["id"]}))
             assert entity["title"] == "dim_customer"
             assert entity["description"].startswith("One row per customer")
+
+            graph = structured(
+                await client.call_tool(
+                    "entity_lineage", {"entity_id": dim_customer["id"], "direction": "upstream"}
+                )
+            )
+            by_id = {n["id"]: n for n in graph["nodes"]}
+            assert sorted((n["title"], n["distance"]) for n in by_id.values()) == [
+                ("analytics.marts.dim_customer", 0),
+                ("analytics.staging.stg_customers", 1),
+                ("raw.shop.customers", 2),
+            ]
+            assert len(graph["edges"]) == 2
+            assert {e["origin"] for e in graph["edges"]} == {"manual"}
 
             terms = structured(await client.call_tool("glossary", {}))
             assert [t["term"] for t in terms] == ["Active customer", "Customer", "Lifetime value"]

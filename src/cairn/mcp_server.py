@@ -16,6 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from cairn.models.resources import ENTITY_TYPES, Resource
 from cairn.sdk import AsyncClient, CairnError, F, InvalidInputError, NotFoundError, S
+from cairn.sdk._lineage import Direction
 
 INSTRUCTIONS = """Cairn is a data catalog: databases, schemas, tables and columns from the
 warehouse, dashboards and charts, documents and glossary terms, grouped into collections.
@@ -110,6 +111,23 @@ def build_server(open_client: Callable[[], AsyncClient]) -> MCPServer[Any]:
         """The full record of one catalog entity by id (as search results give them)."""
         found = await answered(client().resources.get(entity_id))
         return {k: v for k, v in found.model_dump(mode="json").items() if v not in (None, "", [], {})}
+
+    @server.tool()
+    async def entity_lineage(entity_id: str, direction: Direction = "both", depth: int = 2) -> dict[str, Any]:
+        """What feeds an entity (upstream) and what it feeds (downstream), up to depth hops:
+        the nodes (id, title, type, distance) and the edges (upstream -> downstream, origin)."""
+        graph = await answered(
+            client().lineage.graph(entity_id, direction=direction, depth=max(1, min(depth, 5)))
+        )
+        return {
+            "root": graph.root,
+            "nodes": [
+                {**summary(node), "distance": graph.distance.get(node.id)} for node in graph.nodes.values()
+            ],
+            "edges": [
+                {"upstream": e.upstream, "downstream": e.downstream, "origin": e.origin} for e in graph.edges
+            ],
+        }
 
     @server.tool()
     async def glossary(term: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

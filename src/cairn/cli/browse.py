@@ -12,9 +12,12 @@ from rich.table import Table
 from cairn.cli.connect import ApiKeyOption, DbOption, JsonOption, UrlOption, connected, emit_json, fail, out
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from cairn.models.integrations import Integration
     from cairn.models.resources import Resource
-    from cairn.sdk import Client, Page
+    from cairn.sdk import Client, LineageGraph, Page
+    from cairn.sdk._lineage import Direction
 
 T = TypeVar("T")
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="Show at most this many.")]
@@ -52,6 +55,7 @@ def register(app: typer.Typer) -> None:
     app.command("get")(get)
     app.command("ls")(ls)
     app.command("search")(search)
+    app.command("lineage")(lineage)
 
 
 def get(
@@ -216,3 +220,69 @@ def search(
     out.print(table)
     if not found:
         out.print(f"nothing matches {query!r}", style="dim")
+
+
+def lineage(
+    resource_id: Annotated[str, typer.Argument(help="The resource's id.")],
+    upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds it.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Only what it feeds.")] = False,
+    depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Hops to follow.")] = 3,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what feeds a resource and what it feeds, as a tree."""
+    from rich.tree import Tree
+
+    direction: Direction = "both" if upstream == downstream else ("upstream" if upstream else "downstream")
+    with connected(url, api_key, db) as client:
+        graph = client.lineage.graph(resource_id, direction=direction, depth=depth)
+    if as_json:
+        emit_json(
+            {
+                "root": graph.root,
+                "direction": graph.direction,
+                "depth": graph.depth,
+                "nodes": [
+                    {
+                        "id": n.id,
+                        "title": n.title_full or n.title,
+                        "entity_type": n.entity_type,
+                        "distance": graph.distance.get(n.id),
+                    }
+                    for n in graph.nodes.values()
+                ],
+                "edges": [asdict(e) for e in graph.edges],
+            }
+        )
+        return
+    tree = Tree(_label(graph, graph.root))
+    for side in ("upstream", "downstream"):
+        if direction in (side, "both"):
+            branch = tree.add(f"[bold]{side}[/bold]")
+            _grow(graph, branch, graph.root, side, {graph.root}, depth)
+            if not branch.children:
+                branch.add("[dim](none)[/dim]")
+    out.print(tree)
+
+
+def _label(graph: LineageGraph, node_id: str) -> str:
+    from rich.markup import escape
+
+    node = graph.nodes.get(node_id)
+    if node is None:
+        return f"[dim]{node_id}[/dim]"
+    return f"{escape(node.title_full or node.title or node.id)} [dim]{node.entity_type} {node.id}[/dim]"
+
+
+def _grow(graph: LineageGraph, branch: Tree, node_id: str, side: str, path: set[str], left: int) -> None:
+    if left == 0:
+        return
+    following = graph.upstream_of(node_id) if side == "upstream" else graph.downstream_of(node_id)
+    for other in sorted(set(following), key=lambda i: _label(graph, i)):
+        if other in path:  # a cycle: show it once, do not follow it
+            branch.add(f"{_label(graph, other)} [yellow](cycle)[/yellow]")
+            continue
+        child = branch.add(_label(graph, other))
+        _grow(graph, child, other, side, path | {other}, left - 1)
