@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import cairn
-from cairn import F
 from cairn.cli.main import app
-from cairn.core.demo import load_demo
 from cairn.core.keys import create_key
 from tests.live_server import free_port, live_server
+from tests.sdk_support import demo_with_lineage
 
 runner = CliRunner()
 
@@ -32,14 +30,7 @@ def run(*args: str, code: int = 0) -> str:
 
 @pytest.fixture
 def demo(store, admin):
-    load_demo(store, admin)
-    with cairn.Catalog(store.url) as catalog:
-        raw = catalog.resources.list(filter=F.title == "customers").first()
-        staged = catalog.resources.list(filter=F.title == "stg_customers").first()
-        dim = catalog.resources.list(filter=F.title == "dim_customer").first()
-        catalog.lineage.create(raw.id, staged.id)
-        catalog.lineage.create(staged.id, dim.id)
-    return store.url
+    return demo_with_lineage(store, admin)
 
 
 def test_lineage_shows_a_tree_upstream_and_downstream(demo):

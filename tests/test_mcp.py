@@ -16,10 +16,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-import cairn
-from cairn import F
-from cairn.core.demo import load_demo
 from tests.live_server import free_port
+from tests.sdk_support import demo_with_lineage
 
 CAIRN = str(Path(sys.executable).with_name("cairn"))
 TOOLS = {
@@ -34,14 +32,7 @@ TOOLS = {
 
 @pytest.fixture
 def demo(store, admin) -> str:
-    load_demo(store, admin)
-    with cairn.Catalog(store.url) as catalog:
-        raw = catalog.resources.list(filter=F.title == "customers").first()
-        staged = catalog.resources.list(filter=F.title == "stg_customers").first()
-        dim = catalog.resources.list(filter=F.title == "dim_customer").first()
-        catalog.lineage.create(raw.id, staged.id)
-        catalog.lineage.create(staged.id, dim.id)
-    return store.url
+    return demo_with_lineage(store, admin)
 
 
 def _env() -> dict[str, str]:
