@@ -49,7 +49,7 @@ def _workspace_id(store: Store) -> str:
     return default_workspace(store).id
 
 
-def test_every_namespace(sdk: Any) -> None:
+def test_every_namespace_and_its_errors(sdk: Any) -> None:
     # integrations
     warehouse = sdk.integrations.create("warehouse", type="postgres")
     assert sdk.integrations.get(warehouse.id) == warehouse
@@ -188,8 +188,7 @@ def test_every_namespace(sdk: Any) -> None:
     with pytest.raises(cairn.NotFoundError):
         sdk.integrations.get(warehouse.id)
 
-
-def test_errors_are_typed_and_name_the_request(sdk: Any) -> None:
+    # errors: typed, naming method and URL; refused locally when the server would refuse
     with pytest.raises(cairn.BadRequestError) as bad:
         sdk.resources.create(title="x", entity_type="schema")  # a schema needs a parent
     assert bad.value.status_code == 400
