@@ -36,7 +36,16 @@ $(CHROMIUM):
 	       "Install Debian's chromium package for tests/test_web_browser.py" >&2; \
 	fi
 
-install: $(STAMP) $(if $(NPM),$(JS_STAMP)) $(CHROMIUM)
+# secoda-analysis-mcp 0.1.1 needs mcp<2 (it imports mcp.server.fastmcp): it gets a venv of its own,
+# which tests/test_secoda_mcp_client.py runs it from.
+MCP_VENV := .venv-secoda-mcp
+MCP_STAMP := $(MCP_VENV)/.installed
+$(MCP_STAMP): Makefile
+	$(PYTHON) -m venv $(MCP_VENV)
+	$(MCP_VENV)/bin/pip install -q 'secoda-analysis-mcp==0.1.1' 'mcp<2'
+	touch $(MCP_STAMP)
+
+install: $(STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP)) $(CHROMIUM)
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
 run: $(STAMP)
@@ -61,4 +70,4 @@ test: install
 	$(BIN)/pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm
+	rm -rf $(VENV) $(MCP_VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm

@@ -103,7 +103,7 @@ class ImportReport:
         return sum(self.created.values())
 
 
-def _timestamp(value: Any) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -200,7 +200,7 @@ def _prepare_resource(
         raise InvalidInput("id must be a UUID")
     body = ResourceWrite.model_validate(data)
     kind = ResourceService.requested_type(body, None)
-    stamps = {name: _timestamp(data.get(name)) for name in _STAMPS}
+    stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
     row = ResourceService.unplaced_row(workspace_id, body, kind, resource_id=resource_id, timestamps=stamps)
     row["definition_version"] = max(1, int(data.get("definition_version") or 1))
     if isinstance(data.get("multiplayer_last_modified_by"), str):
@@ -524,7 +524,7 @@ class Importer:
             resource_id in self._parents or resource_id in state.pending or resource_id in state.existing
         ):
             raise InvalidInput(f"a resource with id {resource_id} already exists")
-        stamps = {name: _timestamp(data.get(name)) for name in _STAMPS}
+        stamps = {name: parse_timestamp(data.get(name)) for name in _STAMPS}
         row = self.resources.new_row(
             self.principal.workspace_id, body, kind, parent, resource_id=resource_id, timestamps=stamps
         )

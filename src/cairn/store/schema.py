@@ -437,3 +437,37 @@ lineage_edge = Table(
     UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
 )
 Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
+
+# The last artifacts an integration uploaded (dbt's manifest and run_results), kept so that
+# ``trigger`` can run the extraction again without a new upload.
+integration_artifact = Table(
+    "integration_artifact",
+    metadata,
+    Column("workspace_id", Id, primary_key=True),
+    Column("integration_id", Id, primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("content", Text, nullable=False),
+    Column("uploaded_at", Timestamp, nullable=False),
+)
+
+# ---- connectors ----
+
+# One row per (integration, source path) a connector wrote: which resource it maps to, a
+# fingerprint of what the source said last time (an unchanged source writes nothing), the
+# values it wrote (a field whose current value differs from every source's was written by a
+# user and is left alone), and whether the source last found it missing (stale).
+source_record = Table(
+    "source_record",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("integration_id", Id, nullable=False),
+    Column("databuilder_id", Str, nullable=False),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("written", Json, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("seen_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "integration_id", "databuilder_id", name="uq_source_record_key"),
+)
+Index("ix_source_record_resource", source_record.c.resource_pk)
