@@ -141,7 +141,7 @@ def test_editor_reorders_collections_with_buttons_and_drag(site: Site, context: 
 
 def test_viewer_gets_the_pages_without_edit_controls(site: Site, context: BrowserContext) -> None:
     page = context.new_page()
-    sign_in(page, site, site.viewer, "/ui/catalog?q=dim_customer")
+    sign_in(page, site, site.viewer, "/ui/catalog?type=table")
     page.get_by_role("link", name="dim_customer", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("dim_customer")
     expect(page.get_by_role("table", name="Columns of dim_customer")).to_contain_text("email")
