@@ -74,11 +74,13 @@ def popular(
     One ``entity_type IN (...)`` query would sort every row of those types (the usage index
     serves one type at a time), which costs seconds on a million resources.
     """
+    # Unused resources are not popular; skipping them also spares sorting a type's long tail of
+    # zero-usage rows (thousands of ties) to pick the first few.
+    used = {"operator": "not", "operands": [condition("in", "external_usage", [0])]}
     found: list[dict[str, Any]] = []
     for kind in types:
-        found += top(
-            resources, principal, condition("exact", "entity_type", kind), sort=SORT_POPULAR, limit=limit
-        ).items
+        kind_is = condition("exact", "entity_type", kind)
+        found += top(resources, principal, kind_is, used, sort=SORT_POPULAR, limit=limit).items
     found.sort(key=lambda e: (-int(e["external_usage"]), e["id"]))
     return found[:limit]
 
