@@ -13,13 +13,18 @@ from cairn import web
 from cairn.api import dataforce, errors, kontent
 from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
+from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
 from cairn.api.native import lineage as native_lineage
+from cairn.api.native import openlineage as native_openlineage
+from cairn.api.native import scan as native_scan
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
+from cairn.api.secoda import ai as secoda_ai
 from cairn.api.secoda import collections as secoda_collections
 from cairn.api.secoda import custom_properties as secoda_custom_properties
 from cairn.api.secoda import integrations as secoda_integrations
+from cairn.api.secoda import lineage as secoda_lineage
 from cairn.api.secoda import notifications as secoda_notifications
 from cairn.api.secoda import people as secoda_people
 from cairn.api.secoda import questions as secoda_questions
@@ -32,6 +37,8 @@ from cairn.core.resources import ResourceService
 from cairn.store import Store, database_url_from_env
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Metadata files and dbt manifests (import_metadata, upload_artifacts).
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 class Health(BaseModel):
@@ -106,8 +113,11 @@ def create_app(
     app.include_router(secoda_resources.router)
     app.include_router(secoda_integrations.router)
     app.include_router(native_keys.router)
+    app.include_router(native_scan.router)
     app.include_router(native_search.router)
+    app.include_router(native_ingest.router)
     app.include_router(native_lineage.router)
+    app.include_router(native_openlineage.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)
@@ -115,11 +125,16 @@ def create_app(
     app.include_router(secoda_notifications.router)
     app.include_router(secoda_custom_properties.router)
     app.include_router(secoda_questions.router)
+    app.include_router(secoda_ai.router)
+    app.include_router(secoda_lineage.router)
     app.include_router(kontent.router)
     app.include_router(dataforce.router)
     web.install(app, services)
     limit = max_body_bytes or int(os.environ.get("CAIRN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw)
+    upload_limit = int(os.environ.get("CAIRN_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=limit, render=errors.render_raw, upload_max_bytes=upload_limit
+    )
     app.add_middleware(CanonicalPathMiddleware)
     return app
 

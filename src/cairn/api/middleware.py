@@ -53,21 +53,34 @@ class CanonicalPathMiddleware:
         await self.app(scope, receive, send)
 
 
+UPLOAD_SUFFIXES = ("/import_metadata", "/upload_artifacts")
+
 ErrorRenderer = Callable[[str, int, str], tuple[bytes, list[tuple[bytes, bytes]]]]
 
 
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` with a 413 in the caller's dialect, before any work."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, render: ErrorRenderer) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        render: ErrorRenderer,
+        upload_max_bytes: int | None = None,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
         self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Metadata files and dbt manifests are far larger than any JSON request.
+        is_upload = canonical_path(scope["path"]).endswith(UPLOAD_SUFFIXES)
+        limit = self.upload_max_bytes if is_upload else self.default_max_bytes
         declared = None
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -76,8 +89,8 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = None
                 break
-        if declared is not None and declared > self.max_bytes:
-            await self._reject(scope, send)
+        if declared is not None and declared > limit:
+            await self._reject(scope, send, limit)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -92,8 +105,8 @@ class BodyLimitMiddleware:
                 break
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                await self._reject(scope, send)
+            if size > limit:
+                await self._reject(scope, send, limit)
                 return
             chunks.append(body)
             more = message.get("more_body", False)
@@ -108,8 +121,8 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        message = f"Request body is larger than {self.max_bytes} bytes."
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        message = f"Request body is larger than {limit} bytes."
         body, headers = self.render(canonical_path(scope["path"]), 413, message)
         await send(
             {

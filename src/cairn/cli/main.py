@@ -1,4 +1,5 @@
-"""The ``cairn`` command: serve, keys, demo, export, import."""
+"""The ``cairn`` command: serve, keys, demo, export, import; catalog commands live in their own
+modules (browse, collections, mcp) and are registered below."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from cairn.cli import browse, mcp_command
+from cairn.cli import collections as collections_cli
+
 app = typer.Typer(
     name="cairn",
     help="Cairn: a self-hosted data catalog.",
@@ -21,6 +25,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(__import__("cairn.cli.ingest", fromlist=["app"]).app, name="ingest")
 
 err = Console(stderr=True, soft_wrap=True)
 DbOption = Annotated[
@@ -279,6 +284,11 @@ def _lines(path: Path) -> Iterator[bytes]:
         return
     with path.open("rb") as handle:
         yield from handle
+
+
+browse.register(app)
+app.add_typer(collections_cli.app, name="collections")
+mcp_command.register(app)
 
 
 def main() -> None:

@@ -245,3 +245,10 @@ class VersionPage(BaseModel):
     previous: str | None = None
     resource_totals: dict[str, Any] = Field(default_factory=dict)
     results: list[ResourceVersion]
+
+
+class ScanResponse(BaseModel):
+    """A keyset page: ``next`` is the id to pass as ``after``, null on the last page."""
+
+    results: list[Resource]
+    next: str | None

@@ -1,26 +1,91 @@
-"""``cairn.Client`` and ``cairn.AsyncClient``: the same surface, sync and async."""
+"""``cairn.Client`` and ``cairn.AsyncClient``: the same namespaces, driven with blocking or async I/O."""
 
 from __future__ import annotations
 
-import builtins
+import asyncio
+import itertools
+import time
 from functools import cached_property
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 import httpx
 
-from cairn.models.collections import Collection, Organization, Workspace
-from cairn.sdk._base import DEFAULT_TIMEOUT, BaseClient, is_uuid, only_one, pick
-from cairn.sdk._errors import APIConnectionError, ConfigurationError
-from cairn.sdk.types import CollectionType
+from cairn.sdk._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, is_uuid
+from cairn.sdk._catalog import Resources
+from cairn.sdk._collections import Collections, Organizations, Workspaces
+from cairn.sdk._errors import CairnError, ConfigurationError
+from cairn.sdk._lineage import Lineage
+from cairn.sdk._namespaces import CustomProperties, Groups, Integrations, Tags, Teams, Users
+from cairn.sdk._ops import C, Call, Reply, Req
+from cairn.sdk._search import Search
+
+T = TypeVar("T")
 
 
-class Client(BaseClient):
+class _Namespaces(Generic[C]):
+    """The namespaces both clients expose, typed for each (``Resources[Client]``, ...)."""
+
+    @cached_property
+    def resources(self) -> Resources[C]:
+        return Resources(cast(C, self))
+
+    @cached_property
+    def collections(self) -> Collections[C]:
+        return Collections(cast(C, self))
+
+    @cached_property
+    def tags(self) -> Tags[C]:
+        return Tags(cast(C, self))
+
+    @cached_property
+    def integrations(self) -> Integrations[C]:
+        return Integrations(cast(C, self))
+
+    @cached_property
+    def users(self) -> Users[C]:
+        return Users(cast(C, self))
+
+    @cached_property
+    def teams(self) -> Teams[C]:
+        return Teams(cast(C, self))
+
+    @cached_property
+    def groups(self) -> Groups[C]:
+        return Groups(cast(C, self))
+
+    @cached_property
+    def custom_properties(self) -> CustomProperties[C]:
+        return CustomProperties(cast(C, self))
+
+    @cached_property
+    def lineage(self) -> Lineage[C]:
+        return Lineage(cast(C, self))
+
+    @cached_property
+    def search(self) -> Search[C]:
+        return Search(cast(C, self))
+
+    @cached_property
+    def organizations(self) -> Organizations[C]:
+        return Organizations(cast(C, self))
+
+    @cached_property
+    def workspaces(self) -> Workspaces[C]:
+        return Workspaces(cast(C, self))
+
+
+class Client(BaseClient, _Namespaces["Client"]):
     """A synchronous client.
 
     >>> client = Client(base_url="http://127.0.0.1:8585", api_key="cairn_...")
     >>> finance = client.collections.create("Models for finance", "Finance", CollectionType.MODEL)
     >>> client.collections.get("Finance").id == finance.id
     True
+    >>> [t.title for t in client.resources.list(filter=F.type == "table")]
+
+    ``base_url`` and ``api_key`` default to ``$CAIRN_BASE_URL`` and ``$CAIRN_API_KEY``;
+    ``timeout`` (seconds, or an ``httpx.Timeout``) applies to each request and ``max_retries``
+    to connection errors, 429 and (for idempotent requests) 5xx answers.
     """
 
     def __init__(
@@ -31,25 +96,59 @@ class Client(BaseClient):
         workspace: str | None = None,
         collection: str | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        _require_key: bool = True,
     ) -> None:
-        super().__init__(base_url, api_key, organization, workspace, collection, timeout)
+        super().__init__(
+            base_url,
+            api_key,
+            organization,
+            workspace,
+            collection,
+            timeout,
+            max_retries,
+            require_key=_require_key,
+        )
         self._http = http_client or httpx.Client(timeout=timeout)
         self._http.headers.update(self._headers())
-        self.organization = self._wanted["organization"]
-        self.workspace = self._wanted["workspace"]
-        self.collection = self._wanted["collection"]
+        wanted = self._wanted
+        self._run(self._configure(wanted["organization"], wanted["workspace"], wanted["collection"]))
 
-    def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
-    ) -> Any:
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+    # ---- the driver: one operation, its requests sent with blocking I/O and retried per policy
+
+    def _run(self, call: Call[T]) -> T:
         try:
-            response = self._http.request(method, url, json=json, params=params)
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"cannot reach {method} {url}: {exc}") from exc
-        return self._parse(response)
+            req = next(call)
+            while True:
+                try:
+                    reply = self._send(req)
+                except CairnError as exc:
+                    req = call.throw(exc)
+                else:
+                    req = call.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    def _send(self, req: Req) -> Reply:
+        url, content, headers = self._prepared(req)
+        for attempt in itertools.count():
+            try:
+                response = self._http.request(
+                    req.method, url, params=req.params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                outcome = self._outcome(req, url, attempt, error=exc)
+            else:
+                outcome = self._outcome(req, url, attempt, response=response)
+            if isinstance(outcome, Reply):
+                return outcome
+            time.sleep(outcome)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ---- defaults
 
     @property
     def organization(self) -> str | None:
@@ -57,9 +156,7 @@ class Client(BaseClient):
 
     @organization.setter
     def organization(self, value: str | None) -> None:
-        found = pick("organization", value, self.organizations.list())
-        self._organization = found.id if found else None
-        self._workspace = self._collection = None
+        self._run(self._choose_organization(value))
 
     @property
     def workspace(self) -> str | None:
@@ -67,13 +164,7 @@ class Client(BaseClient):
 
     @workspace.setter
     def workspace(self, value: str | None) -> None:
-        if self._organization is None:
-            if value is not None:
-                raise ConfigurationError("set an organization before a workspace")
-            return
-        found = pick("workspace", value, self.workspaces.list())
-        self._workspace = found.id if found else None
-        self._collection = None
+        self._run(self._choose_workspace(value))
 
     @property
     def collection(self) -> str | None:
@@ -81,25 +172,7 @@ class Client(BaseClient):
 
     @collection.setter
     def collection(self, value: str | None) -> None:
-        if value is None:
-            self._collection = None
-            return
-        found = self.collections.get(value)
-        if found is None:
-            raise ConfigurationError(f"collection {value!r} not found")
-        self._collection = found.id
-
-    @cached_property
-    def organizations(self) -> Organizations:
-        return Organizations(self)
-
-    @cached_property
-    def workspaces(self) -> Workspaces:
-        return Workspaces(self)
-
-    @cached_property
-    def collections(self) -> Collections:
-        return Collections(self)
+        self._run(self._choose_collection(value))
 
     def close(self) -> None:
         self._http.close()
@@ -111,92 +184,16 @@ class Client(BaseClient):
         self.close()
 
 
-class Organizations:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+class AsyncClient(BaseClient, _Namespaces["AsyncClient"]):
+    """The asynchronous client: every method of ``Client``, awaited; lists are ``async for``.
 
-    def list(self) -> builtins.list[Organization]:
-        return [
-            Organization.model_validate(o) for o in self._client.request("GET", "/users/me/organizations")
-        ]
+    >>> async with AsyncClient(base_url="http://127.0.0.1:8585", api_key="cairn_...") as client:
+    ...     await client.setup_config()  # optional: defaults resolve on first use otherwise
+    ...     async for table in client.resources.list(filter=F.type == "table"):
+    ...         print(table.title)
+    """
 
-
-class Workspaces:
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(self) -> builtins.list[Workspace]:
-        path = f"/organizations/{self._client.organization}/orbits"
-        return [Workspace.model_validate(w) for w in self._client.request("GET", path)]
-
-
-class Collections:
-    """``client.collections``: the seed-004 collections resource."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def get(self, collection_value: str | None = None) -> Collection | None:
-        """A collection by id or exact, case-sensitive name; ``None`` when there is none.
-
-        With no value, the client's default collection. Raises ``MultipleResourcesFoundError``
-        when several collections share the name.
-        """
-        value = collection_value or self._client.collection
-        if value is None:
-            raise ConfigurationError("pass a collection id or name, or set client.collection")
-        key = "id" if is_uuid(value) else "name"
-        found = self._client.request("GET", f"{self._client._orbit_path()}/collections", params={key: value})
-        return only_one("collection", value, [Collection.model_validate(c) for c in found])
-
-    def list(self) -> builtins.list[Collection]:
-        found = self._client.request("GET", f"{self._client._orbit_path()}/collections")
-        return [Collection.model_validate(c) for c in found]
-
-    def create(
-        self,
-        description: str,
-        name: str,
-        collection_type: CollectionType | str,
-        tags: builtins.list[str] | None = None,
-    ) -> Collection:
-        body = {
-            "description": description,
-            "name": name,
-            "collection_type": str(collection_type),
-            "tags": tags,
-        }
-        created = self._client.request("POST", f"{self._client._orbit_path()}/collections", json=body)
-        return Collection.model_validate(created)
-
-    def update(
-        self,
-        name: str | None = None,
-        description: str | None = None,
-        tags: builtins.list[str] | None = None,
-        *,
-        collection_id: str | None = None,
-    ) -> Collection:
-        """Change only the fields given; the default collection when no id is passed."""
-        target = self._client._collection_id(collection_id)
-        body = {
-            k: v for k, v in (("name", name), ("description", description), ("tags", tags)) if v is not None
-        }
-        updated = self._client.request(
-            "PATCH", f"{self._client._orbit_path()}/collections/{target}", json=body
-        )
-        return Collection.model_validate(updated)
-
-    def delete(self, collection_id: str | None = None) -> None:
-        """Delete a collection (its members stay in the catalog, unlinked)."""
-        target = self._client._collection_id(collection_id)
-        self._client.request("DELETE", f"{self._client._orbit_path()}/collections/{target}")
-        if target == self._client.collection:
-            self._client._collection = None
-
-
-class AsyncClient(BaseClient):
-    """The asynchronous client: ``await client.setup_config(...)`` resolves the defaults."""
+    is_async = True
 
     def __init__(
         self,
@@ -206,50 +203,66 @@ class AsyncClient(BaseClient):
         workspace: str | None = None,
         collection: str | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        _require_key: bool = True,
     ) -> None:
-        super().__init__(base_url, api_key, organization, workspace, collection, timeout)
+        super().__init__(
+            base_url,
+            api_key,
+            organization,
+            workspace,
+            collection,
+            timeout,
+            max_retries,
+            require_key=_require_key,
+        )
         self._http = http_client or httpx.AsyncClient(timeout=timeout)
         self._http.headers.update(self._headers())
-        self._configured = False
 
     async def setup_config(
         self, organization: str | None = None, workspace: str | None = None, collection: str | None = None
     ) -> None:
-        wanted = {
-            "organization": organization or self._wanted["organization"],
-            "workspace": workspace or self._wanted["workspace"],
-            "collection": collection or self._wanted["collection"],
-        }
-        orgs = [Organization.model_validate(o) for o in await self.request("GET", "/users/me/organizations")]
-        org = pick("organization", wanted["organization"], orgs)
-        self._organization = org.id if org else None
-        self._workspace = self._collection = None
-        if self._organization:
-            found = await self.request("GET", f"/organizations/{self._organization}/orbits")
-            ws = pick("workspace", wanted["workspace"], [Workspace.model_validate(w) for w in found])
-            self._workspace = ws.id if ws else None
-        self._configured = True
-        if wanted["collection"] is not None:
-            chosen = await self.collections.get(wanted["collection"])
-            if chosen is None:
-                raise ConfigurationError(f"collection {wanted['collection']!r} not found")
-            self._collection = chosen.id
+        """Resolve the default organization, workspace and collection (by id or exact name)."""
+        wanted = self._wanted
+        await self._arun(
+            self._configure(
+                organization or wanted["organization"],
+                workspace or wanted["workspace"],
+                collection or wanted["collection"],
+            )
+        )
 
-    async def _ensure_config(self) -> None:
-        if not self._configured:
-            await self.setup_config()
-
-    async def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
-    ) -> Any:
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+    async def _arun(self, call: Call[T]) -> T:
         try:
-            response = await self._http.request(method, url, json=json, params=params)
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"cannot reach {method} {url}: {exc}") from exc
-        return self._parse(response)
+            req = next(call)
+            while True:
+                try:
+                    reply = await self._asend(req)
+                except CairnError as exc:
+                    req = call.throw(exc)
+                else:
+                    req = call.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    async def _asend(self, req: Req) -> Reply:
+        url, content, headers = self._prepared(req)
+        for attempt in itertools.count():
+            try:
+                response = await self._http.request(
+                    req.method, url, params=req.params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                outcome = self._outcome(req, url, attempt, error=exc)
+            else:
+                outcome = self._outcome(req, url, attempt, response=response)
+            if isinstance(outcome, Reply):
+                return outcome
+            await asyncio.sleep(outcome)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def organization(self) -> str | None:
@@ -272,10 +285,6 @@ class AsyncClient(BaseClient):
             )
         self._collection = value
 
-    @cached_property
-    def collections(self) -> AsyncCollections:
-        return AsyncCollections(self)
-
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -286,58 +295,4 @@ class AsyncClient(BaseClient):
         await self.aclose()
 
 
-class AsyncCollections:
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    async def _path(self) -> str:
-        await self._client._ensure_config()
-        return f"{self._client._orbit_path()}/collections"
-
-    async def get(self, collection_value: str | None = None) -> Collection | None:
-        value = collection_value or self._client.collection
-        if value is None:
-            raise ConfigurationError("pass a collection id or name, or set client.collection")
-        key = "id" if is_uuid(value) else "name"
-        found = await self._client.request("GET", await self._path(), params={key: value})
-        return only_one("collection", value, [Collection.model_validate(c) for c in found])
-
-    async def list(self) -> builtins.list[Collection]:
-        return [Collection.model_validate(c) for c in await self._client.request("GET", await self._path())]
-
-    async def create(
-        self,
-        description: str,
-        name: str,
-        collection_type: CollectionType | str,
-        tags: builtins.list[str] | None = None,
-    ) -> Collection:
-        body = {
-            "description": description,
-            "name": name,
-            "collection_type": str(collection_type),
-            "tags": tags,
-        }
-        return Collection.model_validate(await self._client.request("POST", await self._path(), json=body))
-
-    async def update(
-        self,
-        name: str | None = None,
-        description: str | None = None,
-        tags: builtins.list[str] | None = None,
-        *,
-        collection_id: str | None = None,
-    ) -> Collection:
-        path = await self._path()
-        target = self._client._collection_id(collection_id)
-        body = {
-            k: v for k, v in (("name", name), ("description", description), ("tags", tags)) if v is not None
-        }
-        return Collection.model_validate(await self._client.request("PATCH", f"{path}/{target}", json=body))
-
-    async def delete(self, collection_id: str | None = None) -> None:
-        path = await self._path()
-        target = self._client._collection_id(collection_id)
-        await self._client.request("DELETE", f"{path}/{target}")
-        if target == self._client.collection:
-            self._client._collection = None
+__all__ = ["AsyncClient", "Client"]

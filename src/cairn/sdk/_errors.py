@@ -3,6 +3,8 @@
 CairnError
 ├── ConfigurationError          a default (organization, workspace, collection) cannot be set
 ├── MultipleResourcesFoundError a name matched more than one collection
+├── InvalidInputError           arguments the server would refuse (nothing was sent)
+│   └── FilterError             a filter or sort the server would refuse
 ├── APIConnectionError          the server could not be reached
 └── APIError                    the server answered 4xx/5xx (status_code, body)
     ├── BadRequestError (400)
@@ -32,6 +34,10 @@ class MultipleResourcesFoundError(CairnError):
     pass
 
 
+class InvalidInputError(CairnError, ValueError):
+    """Arguments the server would refuse, caught before any request was sent."""
+
+
 class APIConnectionError(CairnError):
     pass
 
@@ -39,9 +45,12 @@ class APIConnectionError(CairnError):
 class APIError(CairnError):
     status_code: int = 0
 
-    def __init__(self, message: str, *, status_code: int, body: Any, method: str, url: str) -> None:
+    def __init__(
+        self, message: str, *, status_code: int, body: Any, method: str, url: str, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message  # the server's own words, without method and URL
         self.status_code = status_code
         self.body = body
         self.method = method
@@ -97,4 +106,4 @@ def error_for(status_code: int, body: Any, method: str, url: str) -> APIError:
     message = f"Error response {status_code} while requesting {method} {url}"
     if detail:
         message += f": {detail}"
-    return cls(message, status_code=status_code, body=body, method=method, url=url)
+    return cls(message, status_code=status_code, body=body, method=method, url=url, detail=str(detail or ""))

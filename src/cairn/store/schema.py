@@ -159,10 +159,21 @@ Index(
     resource.c.stale,
     resource.c.title,
 )
+# Viewers' and guests' lists (published only) count from this index alone.
+Index(
+    "ix_resource_type_published",
+    resource.c.workspace_id,
+    resource.c.entity_type,
+    resource.c.published,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.external_usage,
+    resource.c.title,
+)
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
-Index("ix_resource_title", resource.c.workspace_id, resource.c.title)
+Index("ix_resource_title", resource.c.workspace_id, resource.c.title, resource.c.entity_type)
 
 resource_member = Table(
     "resource_member",
@@ -186,7 +197,13 @@ Index(
 )
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
-Index("ix_resource_member_resource", resource_member.c.resource_pk)
+# With field and value: a permission check's probe of a resource's teams reads only the index.
+Index(
+    "ix_resource_member_resource",
+    resource_member.c.resource_pk,
+    resource_member.c.field,
+    resource_member.c.value,
+)
 
 # The full-text index (migration 0012_search), kept by triggers on ``resource`` so every write
 # path updates it in its own transaction. PostgreSQL: this table (weights: A title, B
@@ -459,3 +476,49 @@ lineage_edge = Table(
     UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
 )
 Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
+
+# The last artifacts an integration uploaded (dbt's manifest and run_results), kept so that
+# ``trigger`` can run the extraction again without a new upload.
+integration_artifact = Table(
+    "integration_artifact",
+    metadata,
+    Column("workspace_id", Id, primary_key=True),
+    Column("integration_id", Id, primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("content", Text, nullable=False),
+    Column("uploaded_at", Timestamp, nullable=False),
+)
+
+# What the last ingest wrote for a resource: a digest of the values its source record asked for
+# and the resource's ``updated_at`` right after. A re-ingest whose record has the same digest,
+# of a resource nobody changed since, has nothing to compare or write.
+ingest_state = Table(
+    "ingest_state",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("synced_at", Timestamp, nullable=False),
+)
+
+# ---- connectors ----
+
+# One row per (integration, source path) a connector wrote: which resource it maps to, a
+# fingerprint of what the source said last time (an unchanged source writes nothing), the
+# values it wrote (a field whose current value differs from every source's was written by a
+# user and is left alone), and whether the source last found it missing (stale).
+source_record = Table(
+    "source_record",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("integration_id", Id, nullable=False),
+    Column("databuilder_id", Str, nullable=False),
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("written", Json, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("seen_at", Timestamp, nullable=False),
+    UniqueConstraint("workspace_id", "integration_id", "databuilder_id", name="uq_source_record_key"),
+)
+Index("ix_source_record_resource", source_record.c.resource_pk)

@@ -172,6 +172,13 @@ def legacy_get(collection_id: str, principal: PrincipalDep, services: ServicesDe
     responses=ERRORS,
     operation_id="legacy_collections_update",
 )
+# pysecoda's update_tag sends PATCH to the same path.
+@router.patch(
+    "/tag/{collection_id}",
+    response_model=LegacyMessage,
+    responses=ERRORS,
+    operation_id="legacy_collections_patch",
+)
 def legacy_update(
     collection_id: str, principal: PrincipalDep, services: ServicesDep, body: LegacyCollectionUpdate
 ) -> Response:

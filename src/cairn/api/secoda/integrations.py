@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.formparsers import MultiPartException
 
 from cairn.api.deps import PrincipalDep, ServicesDep
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda.pagination import envelope
 from cairn.api.secoda.params import PageParam, PageSizeParam, paging
 from cairn.api.secoda.resources import ERRORS, TextParam, text_param
+from cairn.core.errors import InvalidInput
 from cairn.core.resources import DEFAULT_PAGE_SIZE
-from cairn.models.integrations import Integration, IntegrationCreate, IntegrationPage
+from cairn.core.runs import RunService
+from cairn.core.sync import IntegrationSync
+from cairn.models.integrations import (
+    DbtSyncSummary,
+    ImportSummary,
+    Integration,
+    IntegrationCreate,
+    IntegrationPage,
+    RunLogIngest,
+    RunLogSummary,
+    RunPage,
+)
+from cairn.models.resources import ResourcePage
 
 router = APIRouter(tags=["integrations"])
 
@@ -65,3 +83,161 @@ def get_integration(integration_id: str, principal: PrincipalDep, services: Serv
 def delete_integration(integration_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
     services.integrations.delete(principal, integration_id)
     return Response(status_code=204)
+
+
+# ---- what integrations push: metadata files, dbt artifacts, Airflow run logs ----------------------
+
+_UPLOAD_LIMIT_FILES = 8
+
+
+def _multipart_body(names: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI description of a multipart upload of ``names`` (all optional files)."""
+    return {
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {n: {"type": "string", "format": "binary"} for n in names},
+                    }
+                }
+            }
+        }
+    }
+
+
+async def uploaded_files(request: Request, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The named parts of a multipart upload (a file, or a plain field holding the content)."""
+    content_type = request.headers.get("content-type", "")
+    wanted = ", ".join(f"'{n}'" for n in names)
+    if not content_type.lower().startswith("multipart/form-data"):
+        # pysecoda sends JSON holding local file paths, which no server can open.
+        raise InvalidInput(
+            f"upload the files as multipart/form-data with the fields {wanted} "
+            f"(got {content_type.split(';')[0] or 'no content type'}; a file path in JSON cannot be read)",
+            field=names[0],
+        )
+    try:
+        form = await request.form(max_files=_UPLOAD_LIMIT_FILES, max_fields=_UPLOAD_LIMIT_FILES)
+    except (MultiPartException, ValueError) as exc:
+        raise InvalidInput(f"the multipart body cannot be read: {exc}", field=names[0]) from exc
+    found: dict[str, bytes] = {}
+    try:
+        for name in names:
+            part = form.get(name)
+            if part is None:
+                continue
+            if isinstance(part, StarletteUploadFile):
+                found[name] = await part.read()
+            else:
+                found[name] = part.encode("utf-8", "surrogateescape")
+    finally:
+        await form.close()
+    return found
+
+
+@router.post(
+    "/integration/integrations/{integration_id}/import_metadata",
+    response_model=ImportSummary,
+    responses=ERRORS,
+    operation_id="integrations_import_metadata",
+    openapi_extra=_multipart_body(("file", "resources_file", "lineages_file")),
+)
+async def import_metadata(
+    integration_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    files = await uploaded_files(request, ("file", "resources_file", "lineages_file"))
+    if "lineages_file" in files and "resources_file" not in files:
+        raise InvalidInput(
+            "'lineages_file' comes with the 'resources_file' it refers to", field="resources_file"
+        )
+    summary = await run_in_threadpool(
+        IntegrationSync(services.store).import_metadata,
+        principal,
+        integration_id,
+        csv_file=files.get("file"),
+        resources_file=files.get("resources_file"),
+        lineages_file=files.get("lineages_file"),
+    )
+    return FastJSONResponse(summary)
+
+
+@router.post(
+    "/integration/dbt/{integration_id}/upload_artifacts",
+    response_model=DbtSyncSummary,
+    responses=ERRORS,
+    operation_id="dbt_upload_artifacts",
+    openapi_extra=_multipart_body(("manifest", "run_results")),
+)
+async def dbt_upload_artifacts(
+    integration_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    files = await uploaded_files(request, ("manifest", "run_results", "manifest_file", "run_results_file"))
+    summary = await run_in_threadpool(
+        IntegrationSync(services.store).dbt_upload,
+        principal,
+        integration_id,
+        manifest=files.get("manifest", files.get("manifest_file")),
+        run_results=files.get("run_results", files.get("run_results_file")),
+    )
+    return FastJSONResponse(summary)
+
+
+@router.post(
+    "/integration/dbt/{integration_id}/trigger",
+    response_model=DbtSyncSummary,
+    responses=ERRORS,
+    operation_id="dbt_trigger",
+)
+def dbt_trigger(integration_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    return FastJSONResponse(IntegrationSync(services.store).dbt_trigger(principal, integration_id))
+
+
+@router.get(
+    "/integration/dbt/{integration_id}/failing_tests",
+    response_model=ResourcePage,
+    responses=ERRORS,
+    operation_id="dbt_failing_tests",
+)
+def dbt_failing_tests(
+    integration_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    page: PageParam = 1,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> Response:
+    result = IntegrationSync(services.store).failing_tests(principal, integration_id, paging(page, page_size))
+    return FastJSONResponse(envelope(request, result))
+
+
+@router.post(
+    "/integration/run_logs/{integration_id}/ingest",
+    status_code=201,
+    response_model=RunLogSummary,
+    responses=ERRORS,
+    operation_id="airflow_run_logs_ingest",
+)
+def ingest_run_log(
+    integration_id: str, principal: PrincipalDep, services: ServicesDep, body: RunLogIngest
+) -> Response:
+    result = IntegrationSync(services.store).ingest_run_log(principal, integration_id, body)
+    return FastJSONResponse(result, status_code=201)
+
+
+@router.get(
+    "/resource/all/{resource_id}/runs",
+    response_model=RunPage,
+    responses=ERRORS,
+    operation_id="resources_runs",
+)
+def resource_runs(
+    resource_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    page: PageParam = 1,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> Response:
+    result = RunService(services.store).list(principal, resource_id, paging(page, page_size))
+    return FastJSONResponse(envelope(request, result))

@@ -1,0 +1,1 @@
+"""Connectors: SQL databases, dbt artifacts and OpenLineage events, merged into the catalog."""
