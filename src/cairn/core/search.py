@@ -29,7 +29,7 @@ from typing import Any, get_args
 
 from sqlalchemy import ColumnElement, Connection, Float, and_, case, cast, func, select
 
-from cairn.core import extras
+from cairn.core import extras, visibility
 from cairn.core import filters as flt
 from cairn.core.hierarchy import canonical_type
 from cairn.core.principal import Principal
@@ -261,6 +261,7 @@ class SearchService:
         permissions = principal.permissions()
         entities = [repo.to_entity(row, permissions) for row in ordered]
         extras.decorate(conn, ordered, entities)
+        visibility.redact(conn, principal, entities)  # before highlights: they quote the entity
         hits: list[SearchHit] = []
         for o, entity in zip(order, entities, strict=True):
             hits.append(
