@@ -8,8 +8,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -156,3 +158,31 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: ")
     assert "Traceback" not in missing.stderr
+
+    # cairn serve, then the same commands over HTTP with a key from cairn keys create
+    token = cli("keys", "create", "--name", "e2e").stdout.strip().splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen(
+        [str(cairn), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "cairn serve exited"
+            assert time.monotonic() < deadline, "cairn serve did not start"
+            time.sleep(0.2)
+        remote = cli("collections", "list", "--json", "--url", base, "--api-key", token)
+        assert remote.returncode == 0, remote.stderr
+        assert "Finance" in [c["name"] for c in json.loads(remote.stdout)]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
