@@ -8,16 +8,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from cairn.cli.main import app
 from cairn.core.keys import create_key
-from tests.live_server import free_port, live_server
+from tests.live_server import free_port, live_server, wait_until_healthy
 from tests.sdk_support import demo_with_lineage
 
 runner = CliRunner()
@@ -170,16 +168,7 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "cairn serve exited"
-            assert time.monotonic() < deadline, "cairn serve did not start"
-            time.sleep(0.2)
+        wait_until_healthy(base, server, timeout=60)
         remote = cli("collections", "list", "--json", "--url", base, "--api-key", token)
         assert remote.returncode == 0, remote.stderr
         assert "Finance" in [c["name"] for c in json.loads(remote.stdout)]
