@@ -319,6 +319,13 @@ def test_a_key_of_a_user_acts_with_the_lesser_role(world: World) -> None:
     assert listed["user_id"] is not None
 
 
+def test_too_many_teams_is_a_400_naming_the_parameter(api: Any) -> None:
+    many = ",".join(f"00000000-0000-4000-8000-{i:012d}" for i in range(1001))
+    response = api.client.get("/resource/catalog", params={"teams": many})
+    assert response.status_code == 400
+    assert "teams" in response.json()["fields"]
+
+
 def test_guest_keys_need_a_user_and_the_keys_api_takes_one(api: Any) -> None:
     from cairn.core.errors import InvalidInput
 
