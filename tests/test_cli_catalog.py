@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cairn.cli.main import app
 from cairn.core.keys import create_key
-from tests.live_server import free_port, live_server
+from tests.live_server import free_port, live_server, wait_until_healthy
 from tests.sdk_support import demo_with_lineage
 
 runner = CliRunner()
@@ -156,3 +156,22 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: ")
     assert "Traceback" not in missing.stderr
+
+    # cairn serve, then the same commands over HTTP with a key from cairn keys create
+    token = cli("keys", "create", "--name", "e2e").stdout.strip().splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen(
+        [str(cairn), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_healthy(base, server, timeout=60)
+        remote = cli("collections", "list", "--json", "--url", base, "--api-key", token)
+        assert remote.returncode == 0, remote.stderr
+        assert "Finance" in [c["name"] for c in json.loads(remote.stdout)]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
