@@ -15,9 +15,9 @@ from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
+from cairn.api.native import lineage as native_lineage
 from cairn.api.native import openlineage as native_openlineage
 from cairn.api.native import scan as native_scan
-from cairn.api.native import lineage as native_lineage
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda import ai as secoda_ai

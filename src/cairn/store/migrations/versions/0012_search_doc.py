@@ -1,7 +1,7 @@
 """search documents: what ranking, visibility and facets read of every full-text match
 
 Revision ID: 0012_search_doc
-Revises: 0015_trust
+Revises: 0014_connectors
 
 A common word matches tens of thousands of resources (every ``customer_id`` column), and a
 search counts, facets and ranks all of them. Reading the wide ``resource`` row of each match
@@ -28,7 +28,7 @@ from string import ascii_uppercase
 from alembic import op
 
 revision: str = "0012_search_doc"
-down_revision: str | None = "0015_trust"
+down_revision: str | None = "0014_connectors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

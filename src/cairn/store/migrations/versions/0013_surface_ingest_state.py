@@ -1,7 +1,7 @@
 """surface ingest state: a digest of what the last metadata ingest wrote for each resource
 
 Revision ID: 0013_surface_ingest_state
-Revises: 0014_connectors
+Revises: 0012_search_doc
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_surface_ingest_state"
-down_revision: str | None = "0014_connectors"
+down_revision: str | None = "0012_search_doc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
