@@ -273,6 +273,41 @@
       (graph.truncated ? " (cut at the node limit: lower the depth to see all of it)" : "") + ".";
   }
 
+  // The server-rendered list of nodes, rebuilt for a graph fetched after the page loaded.
+  function relist(graph, params) {
+    var box = document.querySelector(".lineage-list");
+    if (!box) return;
+    var summary = box.querySelector("summary");
+    box.textContent = "";
+    summary.textContent = "Nodes as a list (" + graph.nodes.length + ")";
+    box.appendChild(summary);
+    var hops = {};
+    graph.nodes.forEach(function (n) { (hops[n.depth] = hops[n.depth] || []).push(n); });
+    Object.keys(hops).map(Number).sort(function (a, b) { return a - b; }).forEach(function (hop) {
+      var h = document.createElement("h2");
+      h.className = "sub";
+      h.textContent = hop < 0 ? -hop + (hop === -1 ? " hop" : " hops") + " upstream"
+        : hop > 0 ? hop + (hop === 1 ? " hop" : " hops") + " downstream" : "This resource";
+      var list = document.createElement("ul");
+      list.className = "plain";
+      hops[hop].forEach(function (n) {
+        var item = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = "/ui/lineage/" + encodeURIComponent(n.id) + "?" + params;
+        a.textContent = n.title || "Untitled";
+        var page = document.createElement("a");
+        page.href = "/ui/resource/" + encodeURIComponent(n.id);
+        page.textContent = "page";
+        item.appendChild(a);
+        item.appendChild(document.createTextNode(" (" + n.entity_type.replace("_", " ") + ") \u00b7 "));
+        item.appendChild(page);
+        list.appendChild(item);
+      });
+      box.appendChild(h);
+      box.appendChild(list);
+    });
+  }
+
   function load(holder) {
     var data = document.getElementById(holder.dataset.graph);
     if (!data) return;
@@ -289,6 +324,7 @@
         })
         .then(function (graph) {
           draw(holder, graph);
+          relist(graph, params);
           history.replaceState(null, "", location.pathname + "?" + params);
         })
         .catch(function () {
