@@ -22,6 +22,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Until ``base`` answers /healthcheck; RuntimeError if ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.1)
+
+
 @contextmanager
 def live_server(store: Store) -> Iterator[str]:
     port = free_port()
@@ -43,16 +57,7 @@ def live_server(store: Store) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.1)
+        wait_until_healthy(base, proc)
         yield base
     finally:
         proc.terminate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -95,8 +96,7 @@ def find(resources: ResourceService, admin: Principal, title: str, kind: str = "
 
 def test_root_and_pages_send_anonymous_visitors_to_sign_in(app: FastAPI) -> None:
     client = TestClient(app, follow_redirects=False)
-    assert client.get("/").status_code == 307
-    assert client.get("/").headers["location"] == "/ui"
+    assert client.get("/").headers["location"] == "/ui/signin?next=/"
     for path in (
         "/ui",
         "/ui/catalog?q=x",
@@ -110,6 +110,26 @@ def test_root_and_pages_send_anonymous_visitors_to_sign_in(app: FastAPI) -> None
         assert response.headers["location"].startswith("/ui/signin?next=/ui")
     # The API keeps its own JSON errors beside the UI.
     assert client.get("/resource/catalog").json()["detail"]
+
+
+def test_root_serves_the_home_page_itself_and_the_api_keeps_its_routes(
+    browser: Callable[[str], Browser],
+) -> None:
+    b = browser("viewer")
+    root = b.get("/")
+    assert root.status_code == 200
+    assert 'id="home-q"' in root.text
+    assert 'href="/ui" aria-current="page"' in root.text
+    popular = root.text.split('id="popular-h"')[1].split("</section>")[0]
+    assert popular.index("dim_customer") < popular.index("stg_orders")  # most used first
+    assert b.client.get("/resource/catalog").status_code == 401  # the API wants a key, not a cookie
+    headers = {"Authorization": f"Bearer {b.token}"}
+    assert b.client.get("/resource/catalog", headers=headers).json()["count"] > 0
+    assert b.client.get("/api/v1/resource/catalog", headers=headers).status_code == 200
+    anonymous = Browser(b.client.app)  # type: ignore[arg-type]
+    anonymous.get("/ui/signin?next=/")
+    signed = anonymous.post("/ui/signin", {"api_key": b.token, "next": "/"})
+    assert signed.headers["location"] == "/"
 
 
 def test_sign_in_cookie_is_httponly_lax_and_never_holds_the_key(
@@ -257,9 +277,10 @@ def test_viewer_sees_no_edit_controls_no_drafts_and_cannot_write(
     for control in ("edit-button", "/flag/", "/restore/", "hx-post", 'method="post" action="/ui/resource'):
         assert control not in page.text, control
     assert "Admin" not in page.text
-    catalog = viewer.get("/ui/catalog", params={"q": "zz9"})
-    assert "Secret plan" not in catalog.text
-    assert "0 results" in catalog.text
+    found = viewer.get("/ui/search", params={"q": "zz9"})
+    assert "Secret plan" not in found.text
+    assert "0 results" in found.text
+    assert "Secret plan" not in viewer.get("/ui/catalog", params={"type": "document"}).text
     assert viewer.get(f"/ui/resource/{draft['id']}").status_code == 404
     home = viewer.get("/ui")
     assert "Secret plan" not in home.text
@@ -271,28 +292,34 @@ def test_viewer_sees_no_edit_controls_no_drafts_and_cannot_write(
     assert demo.get(admin, table["id"])["description"] == table["description"]
     # An editor does see the draft, and the controls.
     editor = browser("editor")
-    assert "Secret plan" in editor.get("/ui/catalog", params={"q": "zz9"}).text
+    assert "Secret plan" in editor.get("/ui/search", params={"q": "zz9"}).text
+    recent = editor.get("/ui").text.split('id="recent-h"')[1].split("</section>")[0]
+    assert "Secret plan zz9" in recent  # the newest change, first
+    assert "Secret plan" in editor.get("/ui/catalog", params={"type": "document"}).text
     assert "edit-button" in editor.get(f"/ui/resource/{table['id']}").text
 
 
-def test_catalog_filters_by_title_and_type_and_answers_htmx_with_a_fragment(
-    browser: Callable[[str], Browser],
+def test_catalog_browses_a_type_most_used_first_and_answers_htmx_with_a_fragment(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
 ) -> None:
     b = browser("viewer")
-    full = b.get("/ui/catalog", params={"q": "order"})
+    full = b.get("/ui/catalog")
     assert full.status_code == 200
     assert "<html" in full.text
-    assert "fct_orders" in full.text
-    assert "stg_orders" in full.text
-    fragment = b.get("/ui/catalog", params={"q": "order", "type": "table"}, headers={"HX-Request": "true"})
+    titles = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', full.text)
+    usage = {t: find(demo, admin, t)["external_usage"] for t in titles}
+    assert len(titles) == 7
+    assert titles == sorted(titles, key=lambda t: -usage[t])
+    assert "7 tables" in full.text
+    fragment = b.get("/ui/catalog", params={"type": "glossary"}, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text
-    assert 'id="facets"' in fragment.text
-    titles = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', fragment.text)
-    assert set(titles) == {"fct_orders", "stg_orders", "orders"}
+    assert 'value="glossary" checked' in fragment.text
+    terms = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', fragment.text)
+    assert set(terms) == {"Customer", "Lifetime value", "Active customer"}
     assert fragment.headers["vary"] == "Cookie, HX-Request"
-    assert b.get("/ui/catalog", params={"type": "nonsense"}).status_code == 200
-    assert b.get("/ui/catalog", params={"page": 0}).status_code == 400
-    assert b.get("/ui/catalog", params={"q": "x" * 201}).status_code == 400
+    for params in ({"type": "nonsense"}, {"type": "column"}, {"page": 0}, {"page": 41}):
+        assert b.get("/ui/catalog", params=params).status_code == 400, params
+    assert b.get("/ui/catalog", params={"page": 40}).status_code == 200  # past the end: the first page
 
 
 def test_markdown_is_rendered_without_running_anything(
@@ -361,7 +388,7 @@ def test_admin_creates_shows_once_and_revokes_keys(browser: Callable[[str], Brow
 def test_collections_are_listed_in_workspace_order_and_reordered(browser: Callable[[str], Browser]) -> None:
     editor = browser("editor")
     page = editor.get("/ui/collections")
-    names = re.findall(r'class="item-title" href="/ui/resource/[^"]+">([^<]+)<', page.text)
+    names = re.findall(r'class="item-title" href="/ui/collections/[^"]+">([^<]+)<', page.text)
     assert "Finance" in names
     assert "Marketing" in names
     ids = re.findall(r'data-id="([0-9a-f-]{36})"', page.text)
@@ -404,3 +431,224 @@ def test_unknown_ui_paths_and_bad_ids_are_html_404s(browser: Callable[[str], Bro
         assert "Not found" in response.text
     fragment = b.client.get("/ui/resource/not-a-uuid", headers={"HX-Request": "true"})
     assert fragment.headers["hx-retarget"] == "#flash"
+
+
+def test_collection_page_lists_members_and_editors_add_and_remove_in_bulk(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    finance = find(demo, admin, "Finance", "collection")
+    editor = browser("editor")
+    page = editor.get(f"/ui/collections/{finance['id']}")
+    assert page.status_code == 200
+    assert "fct_orders" in page.text
+    assert "Revenue overview" in page.text
+    results = editor.get("/ui/search", params={"q": "customer", "collection": finance["id"]})
+    assert 'id="bulk-form"' in results.text
+    assert f'<option value="{finance["id"]}" selected>' in results.text
+    dim = find(demo, admin, "dim_customer")
+    stg = find(demo, admin, "stg_customers")
+    added = editor.post(
+        "/ui/collections/members",
+        {"collection": finance["id"], "action": "add", "resource": [dim["id"], stg["id"]]},  # type: ignore[dict-item]
+    )
+    assert added.status_code == 303
+    assert added.headers["location"] == f"/ui/collections/{finance['id']}?added=2"
+    assert finance["id"] in demo.get(admin, dim["id"])["collections"]
+    assert "Added 2 resources." in editor.get(added.headers["location"]).text
+    # Adding again changes nothing; each real change is a version in the member's history.
+    again = editor.post(
+        "/ui/collections/members", {"collection": finance["id"], "action": "add", "resource": dim["id"]}
+    )
+    assert again.headers["location"].endswith("?added=0")
+    history = demo.history(admin, dim["id"], PageRequest())
+    assert history.items[0]["changes"]["collections"]["new"] == [*dim["collections"], finance["id"]]
+    removed = editor.post(
+        "/ui/collections/members", {"collection": finance["id"], "action": "remove", "resource": stg["id"]}
+    )
+    assert removed.headers["location"].endswith("?removed=1")
+    assert demo.get(admin, stg["id"])["collections"] == stg["collections"]
+    # Bad input is a 400 naming the problem and changes nothing.
+    before = demo.get(admin, dim["id"])["collections"]
+    for data, message in (
+        ({"collection": finance["id"], "action": "add"}, "choose at least one resource"),
+        ({"collection": finance["id"], "action": "merge", "resource": dim["id"]}, "action must be"),
+        ({"collection": finance["id"], "action": "remove", "resource": [dim["id"], "nope"]}, "nope does not"),
+        ({"collection": finance["id"], "action": "add", "resource": finance["id"]}, "member of itself"),
+    ):
+        response = editor.post("/ui/collections/members", data)  # type: ignore[arg-type]
+        assert response.status_code == 400, data
+        assert message in html.unescape(response.text)
+    assert (
+        editor.post(
+            "/ui/collections/members", {"collection": "nope", "action": "add", "resource": dim["id"]}
+        ).status_code
+        == 404
+    )
+    assert demo.get(admin, dim["id"])["collections"] == before
+    viewer = browser("viewer")
+    view = viewer.get(f"/ui/collections/{finance['id']}")
+    assert view.status_code == 200
+    assert 'type="checkbox"' not in view.text
+    assert "bulk-form" not in viewer.get("/ui/search", params={"q": "customer"}).text
+    assert "bulk-form" not in viewer.get("/ui/catalog").text
+    refused = viewer.post(
+        "/ui/collections/members", {"collection": finance["id"], "action": "remove", "resource": dim["id"]}
+    )
+    assert refused.status_code == 403
+    assert finance["id"] in demo.get(admin, dim["id"])["collections"]
+
+
+def test_admin_pages_list_and_create_users_and_teams_and_show_integrations(
+    browser: Callable[[str], Browser], store: Store, admin: Principal
+) -> None:
+    from cairn.core.integrations import IntegrationService
+    from cairn.models.integrations import IntegrationCreate
+
+    IntegrationService(store).create(
+        admin,
+        IntegrationCreate(name="Lake", type="postgres", credentials={"host": "db", "password": "hunter2"}),
+    )
+    a = browser("admin")
+    for tab in ("keys", "users", "teams", "integrations"):
+        page = a.get(f"/ui/admin/{tab}")
+        assert page.status_code == 200, tab
+        assert f'href="/ui/admin/{tab}" aria-current="page"' in page.text
+    integrations = a.get("/ui/admin/integrations").text
+    assert "Lake" in integrations
+    assert "Warehouse" in integrations
+    assert "hunter2" not in integrations
+    assert "password=********" in integrations
+    created = a.post("/ui/admin/users", {"email": "ada@example.com", "first_name": "Ada", "role": "editor"})
+    assert created.status_code == 303
+    users = a.get("/ui/admin/users").text
+    assert "ada@example.com" in users
+    assert "<td>editor</td>" in users
+    bad = a.post("/ui/admin/users", {"email": "not-an-email", "role": "editor"})
+    assert bad.status_code == 400
+    assert "not a valid email address" in html.unescape(bad.text)
+    assert a.post("/ui/admin/users", {"email": "b@example.com", "role": "boss"}).status_code == 400
+    assert a.post("/ui/admin/teams", {"name": "Data platform"}).status_code == 303
+    assert "Data platform" in a.get("/ui/admin/teams").text
+    assert a.post("/ui/admin/teams", {"name": " "}).status_code == 400
+    assert a.get("/ui/admin/users", params={"page": 99}).status_code == 200
+    assert a.get("/ui/admin/users", params={"page": 0}).status_code == 400
+    editor = browser("editor")
+    for tab in ("keys", "users", "teams", "integrations"):
+        assert editor.get(f"/ui/admin/{tab}").status_code == 403, tab
+    assert editor.post("/ui/admin/teams", {"name": "Sneaky"}).status_code == 403
+    assert "Sneaky" not in a.get("/ui/admin/teams").text
+
+
+def test_resource_page_names_tags_owners_teams_and_shows_properties_and_keys(
+    browser: Callable[[str], Browser], store: Store, demo: ResourceService, admin: Principal
+) -> None:
+    from cairn.core.custom_properties import CustomPropertyService
+    from cairn.core.people import TeamService, UserService
+    from cairn.core.tags import TagService
+    from cairn.models.custom_properties import CustomPropertyValueWrite, CustomPropertyWrite
+    from cairn.models.people import TeamWrite, UserWrite
+    from cairn.models.tags import TagWrite
+
+    tag = TagService(store).create(admin, TagWrite(name="Tier 1"))
+    owner = UserService(store).create(admin, UserWrite(email="ada@example.com", first_name="Ada"))[0]
+    squad = TeamService(store).create(admin, TeamWrite(name="Growth squad"))
+    prop = CustomPropertyService(store).create(
+        admin, CustomPropertyWrite(name="SLA hours", value_type="number")
+    )
+    table = find(demo, admin, "fct_orders")
+    demo.update(
+        admin, table["id"], ResourceWrite(tags=[tag["id"]], owners=[owner["id"]], teams=[squad["id"]])
+    )
+    CustomPropertyService(store).set_value(admin, prop["id"], table["id"], CustomPropertyValueWrite(value=6))
+    page = browser("viewer").get(f"/ui/resource/{table['id']}")
+    assert page.status_code == 200
+    for shown in ("Tier 1", "Ada", "Growth squad", "SLA hours", "<dd>6</dd>", "Published", "Verified"):
+        assert shown in page.text, shown
+    for hidden in (tag["id"], owner["id"], squad["id"]):
+        assert hidden not in page.text
+    # The columns grid: types, the primary key, a foreign key with its target.
+    assert "numeric(12,2)" in page.text
+    assert 'title="Primary key">PK' in page.text
+    assert "dim_customer.customer_id" in page.text
+
+
+def test_search_page_ranks_highlights_filters_and_forgives_a_typo(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
+) -> None:
+    b = browser("viewer")
+    page = b.get("/ui/search", params={"q": "custmer"})
+    assert page.status_code == 200
+    assert "<html" in page.text
+    assert "letter changed" in page.text  # the one-typo fallback says so
+    titles = re.findall(r'class="item-title result-link" href="/ui/resource/[^"]+">(.+?)</a>', page.text)
+    assert titles, page.text
+    assert "<mark>" in page.text
+    assert any("dim_" in t for t in titles)
+    exact = b.get("/ui/search", params={"q": "dim_customer"})
+    first = re.search(r'class="item-title result-link" href="/ui/resource/[^"]+">(.+?)</a>', exact.text)
+    assert first
+    assert re.sub("<[^>]+>", "", first.group(1)) == "dim_customer"
+    # Facets: ticking a type narrows the results; htmx gets the fragment only.
+    fragment = b.get(
+        "/ui/search", params={"q": "customer", "entity_type": "column"}, headers={"HX-Request": "true"}
+    )
+    assert "<html" not in fragment.text
+    assert 'name="entity_type" value="column" checked' in fragment.text
+    kinds = re.findall(r'<span class="type">([^<]+)</span>', fragment.text.split('id="results"')[1])
+    assert kinds
+    assert set(kinds) == {"column"}
+    # Stored text is escaped inside the highlights; drafts never reach a viewer.
+    demo.create(admin, ResourceWrite(entity_type="document", title="<b>customer</b> secret", published=False))
+    hidden = b.get("/ui/search", params={"q": "secret"})
+    assert "secret" not in hidden.text.split('id="results-section"')[1].split("</h2>", 1)[1]
+    editor = browser("editor")
+    shown = editor.get("/ui/search", params={"q": "secret"})
+    assert "&lt;b&gt;" in shown.text
+    assert "<b>customer" not in shown.text
+    assert 'id="bulk-form"' in shown.text
+    assert b.get("/ui/search", params={"q": "x" * 257}).status_code == 400
+    assert b.get("/ui/search", params={"q": "order", "page": 999}).status_code == 200
+    assert b.get("/ui/search").status_code == 200
+
+
+def test_lineage_page_embeds_the_graph_lists_nodes_and_hides_what_a_viewer_may_not_see(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal, store: Store
+) -> None:
+    from cairn.core.lineage import EdgeSpec, LineageService
+
+    orders = find(demo, admin, "fct_orders")
+    secret = demo.create(
+        admin,
+        ResourceWrite(
+            entity_type="table", title="</script><b>zz_secret_mart", parent=orders["parent"], published=False
+        ),
+    )
+    LineageService(store).add_edges(admin, [EdgeSpec(orders["id"], secret["id"], "manual")])
+    viewer = browser("viewer")
+    page = viewer.get(f"/ui/lineage/{orders['id']}")
+    assert page.status_code == 200
+    data = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page.text, re.S)
+    assert data
+    graph = json.loads(data.group(1))
+    titles = {n["title"] for n in graph["nodes"]}
+    assert {"fct_orders", "stg_orders", "orders", "Revenue overview", "fct_payments"} <= titles
+    assert graph["root"] == orders["id"]
+    assert "zz_secret_mart" not in page.text
+    assert secret["id"] not in page.text
+    assert 'href="/ui/lineage/' in page.text  # the list of nodes links onwards
+    editor = browser("editor")
+    seen = editor.get(f"/ui/lineage/{orders['id']}")
+    assert "zz_secret_mart" in seen.text
+    assert "</script><b>" not in seen.text  # the title cannot close the data block
+    # The JSON endpoint the controls use: same graph, other parameters, 400 on bad ones.
+    upstream = editor.get(f"/ui/lineage/{orders['id']}/graph", params={"direction": "upstream", "depth": 1})
+    assert upstream.status_code == 200
+    assert {n["title"] for n in upstream.json()["nodes"]} == {"fct_orders", "stg_orders"}
+    columns = editor.get(
+        f"/ui/lineage/{find(demo, admin, 'order_id', 'column')['id']}/graph", params={"level": "column"}
+    )
+    assert columns.status_code == 200
+    for params in ({"direction": "sideways"}, {"depth": 0}, {"level": "row"}):
+        assert editor.get(f"/ui/lineage/{orders['id']}/graph", params=params).status_code == 400, params
+    assert viewer.get(f"/ui/lineage/{secret['id']}").status_code == 404
+    assert viewer.get(f"/ui/lineage/{secret['id']}/graph").status_code == 404

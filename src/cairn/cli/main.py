@@ -143,12 +143,13 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(db: DbOption = None) -> None:
     """List the workspace's keys (prefixes only)."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from cairn.core.keys import list_keys
 
     store, workspace, _ = _open(db)
-    table = Table("id", "name", "role", "prefix", "created", "revoked")
+    # An id is only useful whole: revoke takes it.
+    table = Table(Column("id", no_wrap=True, min_width=36), "name", "role", "prefix", "created", "revoked")
     for key in list_keys(store, workspace_id=workspace.id):
         table.add_row(
             *(str(key[c] or "") for c in ("id", "name", "role", "prefix", "created_at", "revoked_at"))

@@ -105,3 +105,15 @@ def list_events(
         .offset(offset)
     ).all()
     return total, [to_json(r) for r in rows]
+
+
+def recently_changed(conn: Connection, workspace_id: str, *, events: int) -> list[str]:
+    """Ids of resources touched by the newest ``events`` events, newest first (any caller: the ids
+    say nothing by themselves; callers fetch the resources through the visibility rule)."""
+    rows = conn.execute(
+        select(A.resource_id)
+        .where(A.workspace_id == workspace_id, A.resource_id.is_not(None))
+        .order_by(A.created_at.desc(), A.pk.desc())
+        .limit(events)
+    ).scalars()
+    return list(dict.fromkeys(r for r in rows if r))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -33,6 +34,7 @@ CODENAME_PATTERN = re.compile(r"^[a-z0-9_]{1,210}$")
 FORBIDDEN_EXTERNAL_ID = re.compile(r"[/.;]")
 C = collection.c
 R = resource.c
+MAX_MEMBER_CHANGE = 500  # resources per add/remove request: one transaction, one history row each
 
 
 def codename_from(name: str) -> str:
@@ -407,6 +409,54 @@ class CollectionService:
                 conn.execute(update(collection).where(C.resource_pk == record.pk).values(labels=labels))
                 conn.execute(update(resource).where(R.pk == record.pk).values(updated_at=utc_now()))
             return self._get(conn, principal, collection_id)
+
+    def change_members(
+        self,
+        principal: Principal,
+        collection_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+    ) -> int:
+        """Put resources into a collection or take them out, all or nothing; returns how many changed.
+
+        Each member change is an ordinary update of the resource's ``collections`` list, so it is
+        a version in that resource's history like any other edit.
+        """
+        principal.require_write()
+        from cairn.core.resources import ResourceService, _valid_id
+
+        wanted = list(dict.fromkeys([*add, *remove]))
+        if not wanted:
+            raise InvalidInput("choose at least one resource", field="resources")
+        if len(wanted) > MAX_MEMBER_CHANGE:
+            raise InvalidInput(
+                f"at most {MAX_MEMBER_CHANGE} resources at a time, got {len(wanted)}", field="resources"
+            )
+        adding = set(add)
+        if adding & set(remove):
+            raise InvalidInput("a resource cannot be added and removed at once", field="resources")
+        service = ResourceService(self.store)
+        changed = 0
+        with self.store.write() as conn:
+            record = self._get(conn, principal, collection_id)
+            for resource_id in wanted:
+                row = _valid_id(resource_id) and repo.get_row(
+                    conn, principal.workspace_id, resource_id, for_update=True
+                )
+                if not row or row.archived or (not principal.sees_drafts and not row.published):
+                    raise InvalidInput(f"resource {resource_id} does not exist", field="resources")
+                if row.id == record.id:
+                    raise InvalidInput("a collection cannot be a member of itself", field="resources")
+                current = list(row.collections or [])
+                if resource_id in adding:
+                    updated = current if record.id in current else [*current, record.id]
+                else:
+                    updated = [c for c in current if c != record.id]
+                if updated != current:
+                    service.update_in(conn, principal, resource_id, ResourceWrite(collections=updated))
+                    changed += 1
+        return changed
 
     def delete(self, principal: Principal, collection_id: str) -> None:
         principal.require_write()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cairn.core.integrations import IntegrationService
+from cairn.core.lineage import EdgeSpec, LineageService
 from cairn.core.principal import Principal
 from cairn.core.resources import ResourceService
 from cairn.models.integrations import IntegrationCreate
@@ -52,6 +53,54 @@ TABLES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     },
 }
 
+# Column data types by name, and the keys a crawler would have found (shown in the columns grid).
+COLUMN_TYPES = {
+    "amount": "numeric(12,2)",
+    "lifetime_value": "numeric(12,2)",
+    "created_at": "timestamp",
+    "ordered_at": "timestamp",
+    "paid_at": "timestamp",
+    "order_date": "date",
+    "_loaded_at": "timestamp",
+}
+FOREIGN_KEYS = {"customer_id": "dim_customer.customer_id", "order_id": "fct_orders.order_id"}
+
+
+def column_metadata(table_name: str, column: str, position: int) -> dict[str, object]:
+    """The first column of every demo table is its primary key; ``*_id`` columns point at theirs."""
+    metadata: dict[str, object] = {}
+    if position == 0:
+        metadata["is_pk"] = True
+    elif column in FOREIGN_KEYS and not FOREIGN_KEYS[column].startswith(table_name + "."):
+        metadata["foreign_key"] = FOREIGN_KEYS[column]
+    return metadata
+
+
+# Who feeds whom in the demo, by title (tables, the dashboard and its charts; "table.column" for
+# column-level edges): raw -> staging -> marts -> BI. The customer mart feeds nothing yet (the
+# SDK and CLI tests add their own customer lineage and expect nothing downstream of it).
+LINEAGE = [
+    ("orders", "stg_orders"),
+    ("customers", "stg_customers"),
+    ("stg_orders", "fct_orders"),
+    ("stg_customers", "dim_customer"),
+    ("fct_orders", "fct_payments"),
+    ("fct_orders", "Revenue overview"),
+    ("fct_payments", "Revenue overview"),
+    ("fct_orders", "Revenue by month"),
+    ("fct_orders", "Orders by status"),
+    ("orders.id", "stg_orders.id"),
+    ("orders.user_id", "stg_orders.user_id"),
+    ("orders.status", "stg_orders.status"),
+    ("stg_orders.id", "fct_orders.order_id"),
+    ("stg_orders.user_id", "fct_orders.customer_id"),
+    ("stg_orders.status", "fct_orders.status"),
+    ("customers.email", "stg_customers.email"),
+    ("stg_customers.id", "dim_customer.customer_id"),
+    ("stg_customers.email", "dim_customer.email"),
+    ("fct_orders.order_id", "fct_payments.order_id"),
+]
+
 GLOSSARY = [
     ("Customer", "A person or company with at least one completed order."),
     ("Lifetime value", "Total revenue from a customer since their first order, net of refunds."),
@@ -74,10 +123,13 @@ def load_demo(store: Store, principal: Principal) -> dict[str, int]:
             return {"resources": 0}
         created = 0
 
-        def add(**fields: object) -> str:
+        ids: dict[str, str] = {}  # lineage ends by title, columns as "table.column"
+
+        def add(key: str | None = None, **fields: object) -> str:
             nonlocal created
             created += 1
             row = resources.create_in(conn, principal, ResourceWrite.model_validate(fields))
+            ids[key or str(fields["title"])] = str(row["id"])
             return str(row["id"])
 
         warehouse = integrations.create_in(
@@ -124,13 +176,17 @@ def load_demo(store: Store, principal: Principal) -> dict[str, int]:
                     )
                     for position, column in enumerate(columns.split(",")):
                         add(
+                            f"{table_name}.{column}",
                             entity_type="column",
-                            native_type="column",
+                            native_type=COLUMN_TYPES.get(
+                                column, "bigint" if column == "id" or column.endswith("_id") else "text"
+                            ),
                             title=column,
                             parent=table,
                             published=True,
                             pii=column in ("email", "first_name", "last_name"),
                             external_usage=position,
+                            display_metadata=column_metadata(table_name, column, position),
                         )
         group = add(entity_type="dashboard_group", title="Company KPIs", integration=bi["id"], published=True)
         dashboard = add(
@@ -157,5 +213,8 @@ def load_demo(store: Store, principal: Principal) -> dict[str, int]:
             title="How we model customers",
             published=True,
             definition="# Customers\n\nStaging deduplicates CRM rows; marts expose `dim_customer`.",
+        )
+        LineageService(store).add_edges_in(
+            conn, principal, [EdgeSpec(ids[up], ids[down], "manual") for up, down in LINEAGE]
         )
     return {"resources": created}

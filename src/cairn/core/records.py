@@ -62,6 +62,19 @@ def existing_ids(
         raise InvalidInput(f"{noun} {missing[0]} does not exist", field=field)
 
 
+def by_ids(conn: Connection, table: Table, workspace_id: str, ids: list[str]) -> dict[str, Row[Any]]:
+    """The workspace's records among ``ids`` (malformed or foreign ids are simply absent)."""
+    valid = [i for i in dict.fromkeys(ids) if valid_id(i)]
+    found: dict[str, Row[Any]] = {}
+    for start in range(0, len(valid), 500):
+        chunk = valid[start : start + 500]
+        for row in conn.execute(
+            select(table).where(table.c.workspace_id == workspace_id, table.c.id.in_(chunk))
+        ):
+            found[row.id] = row
+    return found
+
+
 def paged(
     conn: Connection,
     table: Table,

@@ -69,43 +69,61 @@ def _team_rows(workspace_id: str) -> Any:
     return select(_M.resource_pk).where(_M.workspace_id == workspace_id, _M.field == "teams")
 
 
-def team_clause(principal: Principal, pk: ColumnElement[Any] = R.pk) -> ColumnElement[bool] | None:
-    """The teams part of the rule for a resource key column, or None when it cannot hide anything."""
+def _has_team(
+    pk: ColumnElement[Any], name: str, *, among: list[str] | None = None, outside: list[str] | None = None
+) -> ColumnElement[bool]:
+    """Whether a resource has a team row (one of ``among``, or one not in ``outside``): one probe
+    of the member index by resource, answered from the index alone, per candidate row."""
+    rows = resource_member.alias(name)
+    where: list[ColumnElement[bool]] = [rows.c.resource_pk == pk, rows.c.field == "teams"]
+    if among is not None:
+        where.append(rows.c.value.in_(among))
+    if outside is not None:
+        where.append(rows.c.value.not_in(outside))
+    return exists().where(*where)
+
+
+def team_clause(
+    principal: Principal, pk: ColumnElement[Any] = R.pk, *, browse: bool = False
+) -> ColumnElement[bool] | None:
+    """The teams part of the rule for a resource key column, or None when it cannot hide anything.
+
+    Candidate rows are probed one by one, which is cheap when a filter or a key already narrowed
+    them. ``browse`` (an unfiltered list) lets a guest's query start from its teams' rows instead,
+    since they are a small part of a large catalog.
+    """
     if principal.is_admin:
         return None
     ws = principal.workspace_id
     if principal.is_guest:
+        mine = sorted(principal.teams)
         parts: list[ColumnElement[bool]] = []
-        if principal.teams:
-            parts.append(pk.in_(_team_rows(ws).where(_M.value.in_(sorted(principal.teams)))))
+        if mine:
+            if browse:
+                parts.append(pk.in_(_team_rows(ws).where(_M.value.in_(mine))))
+            else:
+                parts.append(_has_team(pk, "mine", among=mine))
         if principal.default_team is not None and principal.default_team in principal.teams:
-            untagged = resource_member.alias("untagged")
-            parts.append(
-                ~exists().where(
-                    untagged.c.resource_pk == pk,
-                    untagged.c.workspace_id == ws,
-                    untagged.c.field == "teams",
-                )
-            )
+            parts.append(~_has_team(pk, "untagged"))
         return or_(false(), *parts)
     if not principal.hidden_teams:
         return None
     hidden = sorted(principal.hidden_teams)
-    other = resource_member.alias("other_team")
-    # Resources all of whose teams are hidden: few (closed teams are small), so the set is
-    # built from the team index and each candidate row is probed against it by key.
-    only_hidden = (
-        _team_rows(ws)
-        .where(_M.value.in_(hidden))
-        .where(
-            ~exists().where(
-                other.c.resource_pk == _M.resource_pk,
-                other.c.field == "teams",
-                other.c.value.not_in(hidden),
-            )
+    # Hidden: some team row, and every team row is one of the hidden teams.
+    if browse:
+        # Over the whole catalog, building the (small) set of hidden resources once from the
+        # team index beats probing every row (measured at 1M: 1.6 s against 4.5 s).
+        member = resource_member.alias("hidden_team")
+        hidden_set = (
+            select(member.c.resource_pk)
+            .where(member.c.workspace_id == ws, member.c.field == "teams", member.c.value.in_(hidden))
+            .where(~_has_team(member.c.resource_pk, "other_team", outside=hidden))
         )
+        return pk.not_in(hidden_set)
+    only_hidden = and_(
+        _has_team(pk, "hidden_team", among=hidden), ~_has_team(pk, "other_team", outside=hidden)
     )
-    return pk.not_in(only_hidden)
+    return ~only_hidden
 
 
 def resource_clause(
@@ -114,13 +132,17 @@ def resource_clause(
     include_archived: bool = False,
     include_stale: bool = False,
     table: FromClause = resource,
+    browse: bool = False,
 ) -> ColumnElement[bool]:
-    """What the caller may see of the ``resource`` table (or of an alias of it, for joins)."""
+    """What the caller may see of the ``resource`` table (or of an alias of it, for joins).
+
+    ``browse``: the query lists the catalog without a filter (see ``team_clause``).
+    """
     c = table.c
     conditions = _row_conditions(
         table, principal.workspace_id, include_archived, include_stale, principal.sees_drafts
     )
-    teams = team_clause(principal, c.pk)
+    teams = team_clause(principal, c.pk, browse=browse)
     if teams is not None:
         conditions.append(teams)
     return and_(*conditions)

@@ -127,8 +127,12 @@ def order_by(keys: Sequence[SortKey], dialect: str) -> list[Any]:
     return clauses
 
 
-def count(conn: Connection, where: ColumnElement[bool]) -> int:
-    return int(conn.execute(select(func.count()).select_from(resource).where(where)).scalar_one())
+def count(conn: Connection, where: ColumnElement[bool], *, up_to: int | None = None) -> int:
+    """Matching rows; with ``up_to``, at most that many (the scan stops there)."""
+    if up_to is None:
+        return int(conn.execute(select(func.count()).select_from(resource).where(where)).scalar_one())
+    capped = select(resource.c.pk).where(where).limit(up_to).subquery()
+    return int(conn.execute(select(func.count()).select_from(capped)).scalar_one())
 
 
 def count_by(conn: Connection, where: ColumnElement[bool], column: ColumnElement[Any]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -158,6 +159,17 @@ Index(
     resource.c.stale,
     resource.c.title,
 )
+# Viewers' and guests' lists (published only) count from this index alone.
+Index(
+    "ix_resource_type_published",
+    resource.c.workspace_id,
+    resource.c.entity_type,
+    resource.c.published,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.external_usage,
+    resource.c.title,
+)
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
@@ -185,7 +197,13 @@ Index(
 )
 # Each list field is kept as JSON on the row (what reads return) and mirrored here (what
 # filters and membership counts use).
-Index("ix_resource_member_resource", resource_member.c.resource_pk)
+# With field and value: a permission check's probe of a resource's teams reads only the index.
+Index(
+    "ix_resource_member_resource",
+    resource_member.c.resource_pk,
+    resource_member.c.field,
+    resource_member.c.value,
+)
 
 # The full-text index (migration 0012_search), kept by triggers on ``resource`` so every write
 # path updates it in its own transaction. PostgreSQL: this table (weights: A title, B
@@ -199,6 +217,27 @@ resource_search = Table(
     Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
 )
 Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
+
+# One narrow row per resource with what a search reads of each match (migration
+# 0012_search_doc, kept by triggers on ``resource``): the visibility columns, facet values, the
+# ranking boost and the title/path words the ranking tiers test.
+search_doc = Table(
+    "search_doc",
+    metadata,
+    Column("pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("integration_id", Id),
+    Column("database", Str),
+    Column("schema", Str),
+    Column("boost", Float, nullable=False),
+    Column("title_key", Str, nullable=False),
+    Column("title_words", Str, nullable=False),
+    Column("path_words", Str, nullable=False),
+)
 
 # One row per change of a resource; ``snapshot`` is the state after the change.
 resource_version = Table(
@@ -448,6 +487,18 @@ integration_artifact = Table(
     Column("name", String(32), primary_key=True),
     Column("content", Text, nullable=False),
     Column("uploaded_at", Timestamp, nullable=False),
+)
+
+# What the last ingest wrote for a resource: a digest of the values its source record asked for
+# and the resource's ``updated_at`` right after. A re-ingest whose record has the same digest,
+# of a resource nobody changed since, has nothing to compare or write.
+ingest_state = Table(
+    "ingest_state",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("synced_at", Timestamp, nullable=False),
 )
 
 # ---- connectors ----

@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages (Jinja2) made live with htmx, mounted on the API app.
 
-Pages live under ``/ui`` (``/`` redirects there), call the core services in-process with the
-signed-in caller's ``Principal``, and so see exactly what that key would see through the API.
+Pages live under ``/ui`` (the home page is also served at ``/`` itself, without a redirect), call
+the core services in-process with the signed-in caller's ``Principal``, and so see exactly what
+that key would see through the API.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from cairn.web.context import (
     sign_in_url,
 )
 from cairn.web.pages import PageRegistry
-from cairn.web.routes import admin, auth, catalog, collections, glossary, home, resource
+from cairn.web.routes import admin, auth, catalog, collections, glossary, home, lineage, resource, search
 from cairn.web.session import SessionCodec, secret_from_env
 
-# Each module brings a router and the pages it adds to the navigation. Pages that need services
-# not in the product yet (ranked search, lineage) are absent until those services land.
-MODULES = (auth, home, catalog, collections, glossary, resource, admin)
+# Each module brings a router and the pages it adds to the navigation.
+MODULES = (auth, home, search, catalog, collections, glossary, resource, lineage, admin)
 
 HEADINGS = {
     400: "That did not work",
@@ -40,7 +40,8 @@ HEADINGS = {
 
 
 def is_ui_path(path: str) -> bool:
-    return path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
+    # ``/`` is the home page; every other root path belongs to the API faces.
+    return path in ("/", UI_PREFIX) or path.startswith(UI_PREFIX + "/")
 
 
 def render_error(request: Request, status: int, message: str) -> Response:
@@ -88,10 +89,6 @@ def install(app: FastAPI, services: Services, *, secret: str | None = None) -> N
         return RedirectResponse(url, status_code=303)
 
     root = APIRouter(include_in_schema=False)
-
-    @root.get("/")
-    def _root() -> Response:
-        return RedirectResponse(UI_PREFIX, status_code=307)
 
     @root.get(f"{UI_PREFIX}/static/{{name}}")
     def _static(request: Request, name: str) -> Response:

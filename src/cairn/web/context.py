@@ -139,7 +139,7 @@ class Ui:
             principal=self.principal,
             nav=self.web.pages.nav(self.principal),
             csrf_field=CSRF_FIELD,
-            current_path=self.request.url.path,
+            current_path=UI_PREFIX if self.request.url.path == "/" else self.request.url.path,
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)
@@ -215,6 +215,15 @@ async def csrf_form(request: Request, ui: Annotated[Ui, Depends(get_ui)]) -> dic
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+async def csrf_form_lists(request: Request, form: Annotated[dict[str, str], Depends(csrf_form)]) -> FormLists:
+    """Every value of every field (checkbox lists), after the same CSRF and origin checks."""
+    data = await request.form()  # parsed once per request; csrf_form read the same object
+    return {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+
+
+FormLists = dict[str, list[str]]
+
+
 def sign_in_url(next_path: str) -> str:
     return f"{UI_PREFIX}/signin?next={quote(next_path, safe='/')}"
 
@@ -224,7 +233,7 @@ def safe_next(value: str | None) -> str:
     if (
         not value
         or "\\" in value
-        or not (value == UI_PREFIX or value.startswith((UI_PREFIX + "/", UI_PREFIX + "?")))
+        or not (value in ("/", UI_PREFIX) or value.startswith((UI_PREFIX + "/", UI_PREFIX + "?")))
     ):
         return UI_PREFIX
     return value
@@ -233,3 +242,4 @@ def safe_next(value: str | None) -> str:
 UiDep = Annotated[Ui, Depends(get_ui)]
 UserDep = Annotated[Ui, Depends(get_user_ui)]
 FormDep = Annotated[dict[str, str], Depends(csrf_form)]
+FormListsDep = Annotated[FormLists, Depends(csrf_form_lists)]

@@ -1,19 +1,28 @@
-"""Collections in workspace order, reordered with the Kontent.ai-style move operation."""
+"""Collections in workspace order (reordered with the Kontent.ai-style move operation), a page
+per collection with its members, and adding or removing many resources at once."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from cairn.core.collections import CollectionService
-from cairn.core.errors import InvalidInput
-from cairn.web.context import UI_PREFIX, FormDep, Ui, UserDep
+from cairn.core.errors import InvalidInput, NotFound
+from cairn.core.resources import PageRequest
+from cairn.web import queries as q
+from cairn.web.context import UI_PREFIX, FormDep, FormListsDep, Ui, UserDep
 from cairn.web.pages import NavPage
 
 router = APIRouter()
 PAGES = [NavPage("collections", "Collections", f"{UI_PREFIX}/collections", 30)]
+MEMBERS_PAGE = 50
+CollectionId = Annotated[str, Path(max_length=64)]
+
+
+def collection_url(collection_id: str) -> str:
+    return f"{UI_PREFIX}/collections/{collection_id}"
 
 
 def _render(ui: Ui, *, fragment: bool, error: str | None = None, status_code: int = 200) -> Response:
@@ -70,3 +79,55 @@ def move(ui: UserDep, form: FormDep, collection_id: Annotated[str, Path(max_leng
     if not ui.is_htmx:
         return ui.redirect(f"{UI_PREFIX}/collections")
     return _render(ui, fragment=True)
+
+
+@router.get(f"{UI_PREFIX}/collections/{{collection_id}}")
+def collection_page(
+    ui: UserDep,
+    collection_id: CollectionId,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    added: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    removed: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+) -> Response:
+    principal = ui.user
+    record = CollectionService(ui.services.store).get(principal, collection_id)
+    resources = ui.services.resources
+    node = q.build(q.condition("exact", "collections", record.id))
+    try:
+        members = resources.list(
+            principal, filter_node=node, sort=q.SORT_POPULAR, paging=PageRequest(page, MEMBERS_PAGE)
+        )
+    except NotFound:  # past the last page (members were removed meanwhile): the first one
+        members = resources.list(
+            principal, filter_node=node, sort=q.SORT_POPULAR, paging=PageRequest(1, MEMBERS_PAGE)
+        )
+    return ui.render(
+        "collection.html",
+        title=record.name,
+        collection=record,
+        members=members,
+        added=added,
+        removed=removed,
+    )
+
+
+@router.post(f"{UI_PREFIX}/collections/members")
+def change_members(ui: UserDep, form: FormListsDep) -> Response:
+    """Add the chosen resources to a collection, or take them out (search results, member lists)."""
+    principal = ui.user
+    principal.require_write()
+    chosen = form.get("resource", [])
+    collection_id = (form.get("collection") or [""])[0]
+    action = (form.get("action") or [""])[0]
+    if action not in ("add", "remove"):
+        raise InvalidInput("action must be add or remove", field="action")
+    if not collection_id:
+        raise InvalidInput("choose a collection", field="collection")
+    service = CollectionService(ui.services.store)
+    record = service.get(principal, collection_id)
+    if action == "add":
+        changed = service.change_members(principal, record.id, add=chosen)
+    else:
+        changed = service.change_members(principal, record.id, remove=chosen)
+    word = "added" if action == "add" else "removed"
+    return ui.redirect(f"{collection_url(record.id)}?{word}={changed}")

@@ -29,6 +29,10 @@ CHILD_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "event": ("Properties", ("event_property",)),
 }
 HISTORY_PAGE = 20
+# History shows old and new values of these; other fields are named only (ids, lists, JSON).
+DIFF_FIELDS = frozenset(
+    {"title", "description", "definition", "native_type", "pii", "verified", "published", "url", "stale"}
+)
 
 ResourceId = Annotated[str, Path(max_length=64)]
 
@@ -113,8 +117,12 @@ def resource_page(
         part_etags={p["id"]: etag_of(p) for p in parts},
         contents=contents,
         collections=_collections_of(resources, principal, entity),
+        labels=q.labels_of(ui.services.store, principal, [entity]),
+        column_keys={p["id"]: q.column_keys(p) for p in parts},
+        custom=(entity.get("properties") or {}).get("custom", []),
         history=history,
         editable_text=EDITABLE_TEXT,
+        diff_fields=DIFF_FIELDS,
         flags=FLAGS,
         restored=restored,
     )

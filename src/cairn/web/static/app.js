@@ -33,6 +33,10 @@
     if (focusable) focusable.focus();
   });
 
+  function searchBox() {
+    return document.getElementById("search-q") || document.getElementById("catalog-q");
+  }
+
   function results() {
     return Array.prototype.slice.call(document.querySelectorAll("#results .result-link"));
   }
@@ -42,7 +46,7 @@
     var typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
     // "/" jumps to the page's search box from anywhere except a text field.
     if (evt.key === "/" && !typing && !evt.ctrlKey && !evt.metaKey && !evt.altKey) {
-      var search = document.getElementById("catalog-q") || document.getElementById("home-q");
+      var search = searchBox() || document.getElementById("home-q");
       if (search) {
         evt.preventDefault();
         search.focus();
@@ -66,7 +70,7 @@
     var links = results();
     if (!links.length) return;
     var index = links.indexOf(active);
-    if (active && active.id === "catalog-q") {
+    if (active && active === searchBox()) {
       if (evt.key === "ArrowDown") {
         evt.preventDefault();
         links[0].focus();
@@ -78,7 +82,7 @@
     if (evt.key === "ArrowDown") {
       links[Math.min(index + 1, links.length - 1)].focus();
     } else if (index === 0) {
-      document.getElementById("catalog-q").focus();
+      searchBox().focus();
     } else {
       links[index - 1].focus();
     }

@@ -1,7 +1,7 @@
 """exact-name lookups of one entity type (collections by name) use the title index
 
 Revision ID: 0016_perf
-Revises: 0014_connectors
+Revises: 0013_surface_ingest_state
 
 ``title = ? AND entity_type = ?`` (the DataForce ``?name=`` filter, the SDK's
 ``collections.get(name)``) had two equally good two-column indexes to choose from; without
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016_perf"
-down_revision: str | None = "0014_connectors"
+down_revision: str | None = "0013_surface_ingest_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
