@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -77,7 +78,10 @@ def build_source(tables: int, columns: int, views: int) -> str:
     return url
 
 
-def run_cli(url: str, db: str) -> tuple[float, str]:
+def run_cli(url: str, db: str) -> tuple[float, float, str]:
+    """Wall time, the command's own CPU time (user + system: what load on the machine does not
+    inflate) and its summary line."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "cairn.cli.main", "ingest", "sql", url.replace("+psycopg", ""), "--db", db],
@@ -86,9 +90,11 @@ def run_cli(url: str, db: str) -> tuple[float, str]:
         check=False,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"ingest failed ({proc.returncode}):\n{proc.stderr}")
-    return elapsed, proc.stderr.strip().splitlines()[-1]
+    return elapsed, cpu, proc.stderr.strip().splitlines()[-1]
 
 
 def openlineage_events(count: int) -> list[dict[str, Any]]:
@@ -179,16 +185,18 @@ def main() -> None:
     store = fresh_store(args.db, -2)
     db = args.db or store.url
     store.dispose()
-    first, first_summary = run_cli(url, db)
-    second, second_summary = run_cli(url, db)
+    first, first_cpu, first_summary = run_cli(url, db)
+    second, second_cpu, second_summary = run_cli(url, db)
     results.update(
         {
             "catalog": "sqlite" if args.db is None else args.db.split(":")[0],
             "tables": args.tables + args.views,
             "columns": args.tables * args.columns + args.views * 3,
             "crawl_s": round(first, 2),
+            "crawl_cpu_s": round(first_cpu, 2),
             "crawl_summary": first_summary,
             "recrawl_unchanged_s": round(second, 2),
+            "recrawl_cpu_s": round(second_cpu, 2),
             "recrawl_summary": second_summary,
             "load_average": os.getloadavg(),
         }

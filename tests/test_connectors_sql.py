@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from cairn.cli.main import app as cli
@@ -20,7 +20,7 @@ from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, ResourceService
 from cairn.models.resources import ResourceWrite
 from cairn.store import Store
-from cairn.store.schema import integration, resource, resource_version
+from cairn.store.schema import integration, resource, resource_version, source_record
 from tests.conftest import Api, _worker
 from tests.connector_sources import maria_databases, maria_run, pg_run, pg_source
 
@@ -289,11 +289,17 @@ def test_sqlite_file(store: Store, admin: Principal, tmp_path: Path) -> None:
         ("app.main.users.email", "app.main.user_posts.email"),
         ("app.main.posts.body", "app.main.user_posts.body"),
     }
+    # A resource with the source's databuilder_id but no record (as an import leaves it) is
+    # adopted by the next crawl, not created twice.
+    users = got["app.main.users"]
+    with store.write() as conn:
+        conn.execute(delete(source_record).where(source_record.c.resource_pk == users["pk"]))
     conn = sqlite3.connect(path)
     conn.executescript("ALTER TABLE users ADD COLUMN name TEXT; DROP VIEW user_posts;")
     conn.close()
     again = crawl_sql(store, admin, f"sqlite:///{path}")
     assert (again.created, again.staled) == (1, 3)
+    assert rows(store, admin.workspace_id)["app.main.users"]["id"] == users["id"]
     assert path.stat().st_size > 0
 
 

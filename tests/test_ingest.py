@@ -516,3 +516,29 @@ def test_lineages_file_makes_import_edges_and_follows_the_file(api: Api) -> None
         assert response.status_code == 400, response.text
         assert message in response.json()["detail"]
     assert len(edges()) == 1
+
+
+def test_dbt_legacy_uploads_name_the_integration_in_the_form(api: Api) -> None:
+    integration = make_integration(api.client, "dbt")
+    response = api.client.post(
+        "/integration/dbt/manifest/",
+        data={"integration_id": integration},
+        files={"manifest_file": ("manifest.json", json.dumps(manifest()).encode())},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["message"] == "Successfully ran extraction for dbt"
+    assert response.json()["created"] == 11
+    results = api.client.post(
+        "/integration/dbt/run_results",
+        data={"integration_id": integration},
+        files={"run_results_file": ("run_results.json", json.dumps(run_results("fail")).encode())},
+    )
+    assert results.status_code == 200, results.text
+    assert results.json()["runs"] == 3
+    failing = api.client.get(f"/integration/dbt/{integration}/failing_tests").json()["results"]
+    assert [r["title"] for r in failing] == ["orders"]
+    missing = api.client.post("/integration/dbt/manifest", files={"manifest_file": ("m.json", b"{}")})
+    assert missing.status_code == 400
+    assert "integration_id" in missing.json()["detail"]
+    no_file = api.client.post("/integration/dbt/run_results", data={"integration_id": integration})
+    assert no_file.status_code == 400

@@ -87,6 +87,7 @@ def build(api: Any) -> World:
             "published": published,
             "teams": [world.teams[t] for t in teams],
             "collections": [coll["id"]],
+            "description": "a needle in the matrix",
         }
         if kind in ("table", "column"):
             body["integration"] = integration
@@ -236,6 +237,14 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
     }
     assert exported == expected | ({world.ids["aaa-gone"]} if role == "admin" else set())
 
+    # search and its facet counts
+    found = _get(world, role, "/search", q="needle", page_size=100).json()
+    want = expected & {world.ids[n] for n in RESOURCES}
+    assert {hit["resource"]["id"] for hit in found["results"]} == want
+    assert found["count"] == len(want)
+    for facet in ("entity_type", "collections"):
+        assert sum(f["count"] for f in found["facets"][facet]) == len(want), facet
+
     # lineage edges: only those with both ends visible
     lineage = LineageService(world.api.store).list(principal)
     shown = {(e["upstream_id"], e["downstream_id"]) for e in lineage.items}
@@ -246,6 +255,10 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
     }
     assert shown == want_edges
     assert lineage.count == len(want_edges)
+    manual = _get(world, role, "/lineage/manual/", page_size=100).json()
+    objects = {(o["from_entity"], o["to_entity"]) for o in manual["results"]}
+    assert objects == want_edges | {(down, up) for up, down in want_edges}
+    assert manual["count"] == 2 * len(want_edges)
 
     # the audit log names every resource: admins only
     audit = world.api.client.get("/notification/workspace", headers=world.headers[role])
@@ -280,7 +293,7 @@ def test_writers_cannot_touch_what_they_cannot_see(world: World, role: str) -> N
     deleted = client.delete(f"/resource/all/{world.ids['bbb-pub']}", headers=headers)
     assert deleted.status_code == 404
     after = client.get(f"/resource/all/{world.ids['bbb-pub']}").json()
-    assert after["description"] is None
+    assert after["description"] == "a needle in the matrix"
     assert not after["archived"]
 
 

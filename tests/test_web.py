@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -608,3 +609,46 @@ def test_search_page_ranks_highlights_filters_and_forgives_a_typo(
     assert b.get("/ui/search", params={"q": "x" * 257}).status_code == 400
     assert b.get("/ui/search", params={"q": "order", "page": 999}).status_code == 200
     assert b.get("/ui/search").status_code == 200
+
+
+def test_lineage_page_embeds_the_graph_lists_nodes_and_hides_what_a_viewer_may_not_see(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal, store: Store
+) -> None:
+    from cairn.core.lineage import EdgeSpec, LineageService
+
+    orders = find(demo, admin, "fct_orders")
+    secret = demo.create(
+        admin,
+        ResourceWrite(
+            entity_type="table", title="</script><b>zz_secret_mart", parent=orders["parent"], published=False
+        ),
+    )
+    LineageService(store).add_edges(admin, [EdgeSpec(orders["id"], secret["id"], "manual")])
+    viewer = browser("viewer")
+    page = viewer.get(f"/ui/lineage/{orders['id']}")
+    assert page.status_code == 200
+    data = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page.text, re.S)
+    assert data
+    graph = json.loads(data.group(1))
+    titles = {n["title"] for n in graph["nodes"]}
+    assert {"fct_orders", "stg_orders", "orders", "Revenue overview", "fct_payments"} <= titles
+    assert graph["root"] == orders["id"]
+    assert "zz_secret_mart" not in page.text
+    assert secret["id"] not in page.text
+    assert 'href="/ui/lineage/' in page.text  # the list of nodes links onwards
+    editor = browser("editor")
+    seen = editor.get(f"/ui/lineage/{orders['id']}")
+    assert "zz_secret_mart" in seen.text
+    assert "</script><b>" not in seen.text  # the title cannot close the data block
+    # The JSON endpoint the controls use: same graph, other parameters, 400 on bad ones.
+    upstream = editor.get(f"/ui/lineage/{orders['id']}/graph", params={"direction": "upstream", "depth": 1})
+    assert upstream.status_code == 200
+    assert {n["title"] for n in upstream.json()["nodes"]} == {"fct_orders", "stg_orders"}
+    columns = editor.get(
+        f"/ui/lineage/{find(demo, admin, 'order_id', 'column')['id']}/graph", params={"level": "column"}
+    )
+    assert columns.status_code == 200
+    for params in ({"direction": "sideways"}, {"depth": 0}, {"level": "row"}):
+        assert editor.get(f"/ui/lineage/{orders['id']}/graph", params=params).status_code == 400, params
+    assert viewer.get(f"/ui/lineage/{secret['id']}").status_code == 404
+    assert viewer.get(f"/ui/lineage/{secret['id']}/graph").status_code == 404

@@ -189,3 +189,31 @@ def test_admin_tours_every_page_and_adds_search_results_to_a_collection(
     page.get_by_label("Name").fill("Nightly loader")
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_label("New viewer key")).to_have_value(re.compile(r"^cairn_"))
+
+
+def test_viewer_follows_lineage_two_hops_in_the_graph(site: Site, context: BrowserContext) -> None:
+    page = context.new_page()
+    sign_in(page, site, site.viewer, "/ui/search?q=stg_orders&entity_type=table")
+    page.locator("#results .result-link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("stg_orders")
+    page.get_by_role("link", name="Lineage", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lineage of stg_orders")
+    graph = page.locator(".lineage-canvas svg")
+    expect(graph.locator("a.node")).to_have_count(7)  # orders <- stg_orders -> fct_orders -> 4 more
+    shoot_and_audit(page, f"{site.backend}-lineage")
+    # Hop 1: the graph's node for fct_orders; hop 2: the dashboard it feeds.
+    graph.get_by_role("link", name=re.compile(r"^fct_orders, table, 1 downstream")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lineage of fct_orders")
+    graph.get_by_role("link", name=re.compile(r"^Revenue overview, dashboard, 1 downstream")).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lineage of Revenue overview")
+    # The controls redraw in place: upstream only, one hop.
+    page.evaluate("window.stillHere = true")
+    page.get_by_label("Direction").select_option("upstream")
+    page.get_by_label("Depth (hops)").fill("1")
+    page.get_by_label("Depth (hops)").dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"direction=upstream&depth=1"))
+    expect(graph.locator("a.node")).to_have_count(3)  # the dashboard and its two sources
+    expect(page.locator(".lineage-list summary")).to_have_text("Nodes as a list (3)")
+    assert page.evaluate("window.stillHere === true")
+    shoot_and_audit(page, f"{site.backend}-lineage-upstream")

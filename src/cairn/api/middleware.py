@@ -53,7 +53,12 @@ class CanonicalPathMiddleware:
         await self.app(scope, receive, send)
 
 
-UPLOAD_SUFFIXES = ("/import_metadata", "/upload_artifacts")
+UPLOAD_SUFFIXES = (
+    "/import_metadata",
+    "/upload_artifacts",
+    "/integration/dbt/manifest",
+    "/integration/dbt/run_results",
+)
 
 ErrorRenderer = Callable[[str, int, str], tuple[bytes, list[tuple[bytes, bytes]]]]
 

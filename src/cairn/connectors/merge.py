@@ -143,6 +143,7 @@ class Merger:
         self.ids: dict[str, str] = {}
         self._parents: dict[str, ParentInfo] = {}
         self._records: dict[str, _Record] = {}
+        self._orphans: dict[str, int] | None = None
         stmt = (
             select(S.databuilder_id, S.resource_pk, S.fingerprint, S.stale, R.id)
             .join(resource, R.pk == S.resource_pk)
@@ -202,13 +203,7 @@ class Merger:
         ws = self.principal.workspace_id
         targets = [n.target_id for n, _ in fresh if n.target_id]
         by_target = {r.id: r.pk for r in repo.get_rows(conn, ws, targets).values()}
-        plain = [n.key for n, _ in fresh if not n.target_id]
-        by_key: dict[str, int] = {}
-        for chunk in _chunks(plain):
-            stmt = select(R.databuilder_id, R.pk).where(
-                R.workspace_id == ws, R.integration_id == self.integration_id, R.databuilder_id.in_(chunk)
-            )
-            by_key.update({row[0]: row[1] for row in conn.execute(stmt)})
+        by_key = self._unrecorded(conn) if any(not n.target_id for n, _ in fresh) else {}
         remaining: list[tuple[Node, str]] = []
         for node, fp in fresh:
             if node.target_id:
@@ -222,6 +217,23 @@ class Merger:
             else:
                 remaining.append((node, fp))
         return remaining
+
+    def _unrecorded(self, conn: Connection) -> dict[str, int]:
+        """The integration's resources with a ``databuilder_id`` but no record (an import, or a
+        record removed by hand): one query per run, which is empty for a new integration. A
+        per-batch ``IN`` lookup here cost PostgreSQL a scan per batch while the table grew."""
+        if self._orphans is None:
+            recorded = select(S.resource_pk).where(
+                S.workspace_id == self.principal.workspace_id, S.integration_id == self.integration_id
+            )
+            stmt = select(R.databuilder_id, R.pk).where(
+                R.workspace_id == self.principal.workspace_id,
+                R.integration_id == self.integration_id,
+                R.databuilder_id.is_not(None),
+                R.pk.not_in(recorded),
+            )
+            self._orphans = {row.databuilder_id: row.pk for row in conn.execute(stmt)}
+        return self._orphans
 
     def _update_all(self, conn: Connection, items: list[tuple[Node, str, _Record | None, int]]) -> None:
         pks = [pk for *_, pk in items]
@@ -458,6 +470,14 @@ class Merger:
         ]
         if gone:
             self._stale(gone)
+        if self.summary.created >= 10_000:
+            # As after an import: fresh statistics let the planner use the narrow indexes.
+            with self.store.write() as conn:
+                if self.store.dialect == "sqlite":
+                    conn.exec_driver_sql("ANALYZE")
+                else:
+                    for table in ("resource", "resource_member", "source_record"):
+                        conn.exec_driver_sql(f"ANALYZE {table}")
         with self.store.write() as conn:
             audit.record(
                 conn,

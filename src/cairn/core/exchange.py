@@ -8,6 +8,7 @@ bad lines by number, and lets the good ones land.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -326,6 +327,10 @@ class Importer:
             self._known_ids = repo.all_ids_up_to(conn, self.principal.workspace_id, KNOWN_IDS_LIMIT)
         pool: _Pool | None = None
         batch: list[_Item] = []
+        # A bulk load allocates millions of short-lived containers and creates no cycles worth
+        # collecting: the collector's passes over the parent map cost about 8% of the writer.
+        collecting = gc.isenabled()
+        gc.disable()
 
         def take(items: list[_Item]) -> None:
             nonlocal batch
@@ -359,6 +364,8 @@ class Importer:
         finally:
             if pool is not None:
                 pool.close()
+            if collecting:
+                gc.enable()
         if batch:
             self._flush(batch)
             if progress:

@@ -606,10 +606,12 @@ class MetadataIngest:
                 down.c.integration_id == integration_id,
             )
         ).all()
-        dropped = {d for d, u in stored if u not in wanted.get(d, ())}
+        # Only downstreams the file still names and that are visible can be re-pointed; edges
+        # into resources that went stale or were deleted stay, hidden with them.
+        live = set(ids.values()) - {ids[d] for d in deleted}
+        dropped = {d for d, u in stored if u not in wanted.get(d, ()) and d in live}
         for downstream in sorted(dropped):
-            if downstream in set(ids.values()) - {ids[d] for d in deleted}:
-                lineage.replace_upstreams_in(conn, principal, downstream, origin, wanted.get(downstream, []))
+            lineage.replace_upstreams_in(conn, principal, downstream, origin, wanted.get(downstream, []))
         return len(specs)
 
 

@@ -21,11 +21,11 @@ from cairn.web.context import (
     sign_in_url,
 )
 from cairn.web.pages import PageRegistry
-from cairn.web.routes import admin, auth, catalog, collections, glossary, home, resource, search
+from cairn.web.routes import admin, auth, catalog, collections, glossary, home, lineage, resource, search
 from cairn.web.session import SessionCodec, secret_from_env
 
 # Each module brings a router and the pages it adds to the navigation.
-MODULES = (auth, home, search, catalog, collections, glossary, resource, admin)
+MODULES = (auth, home, search, catalog, collections, glossary, resource, lineage, admin)
 
 HEADINGS = {
     400: "That did not work",

@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.formparsers import MultiPartException
 
-from cairn.api.deps import PrincipalDep, ServicesDep
+from cairn.api.deps import PrincipalDep, Services, ServicesDep
 from cairn.api.responses import FastJSONResponse
 from cairn.api.secoda.pagination import envelope
 from cairn.api.secoda.params import PageParam, PageSizeParam, paging
 from cairn.api.secoda.resources import ERRORS, TextParam, text_param
 from cairn.core.errors import InvalidInput
+from cairn.core.principal import Principal
 from cairn.core.resources import DEFAULT_PAGE_SIZE
 from cairn.core.runs import RunService
 from cairn.core.sync import IntegrationSync
@@ -181,6 +182,47 @@ async def dbt_upload_artifacts(
         run_results=files.get("run_results", files.get("run_results_file")),
     )
     return FastJSONResponse(summary)
+
+
+async def _legacy_dbt(request: Request, principal: Principal, services: Services, part: str) -> Response:
+    files = await uploaded_files(request, (f"{part}_file", "integration_id"))
+    raw_id = files.get("integration_id")
+    if raw_id is None:
+        raise InvalidInput("the form field 'integration_id' is required", field="integration_id")
+    if f"{part}_file" not in files:
+        raise InvalidInput(f"the file '{part}_file' is required", field=f"{part}_file")
+    summary = await run_in_threadpool(
+        IntegrationSync(services.store).dbt_upload,
+        principal,
+        raw_id.decode("utf-8", "replace").strip(),
+        **{part: files[f"{part}_file"], ("run_results" if part == "manifest" else "manifest"): None},
+    )
+    return FastJSONResponse(summary)
+
+
+# The older documented uploads: one artifact per call, the integration named in the form.
+@router.post(
+    "/integration/dbt/manifest",
+    response_model=DbtSyncSummary,
+    responses=ERRORS,
+    operation_id="dbt_legacy_manifest",
+    openapi_extra=_multipart_body(("manifest_file", "integration_id")),
+)
+async def dbt_legacy_manifest(request: Request, principal: PrincipalDep, services: ServicesDep) -> Response:
+    return await _legacy_dbt(request, principal, services, "manifest")
+
+
+@router.post(
+    "/integration/dbt/run_results",
+    response_model=DbtSyncSummary,
+    responses=ERRORS,
+    operation_id="dbt_legacy_run_results",
+    openapi_extra=_multipart_body(("run_results_file", "integration_id")),
+)
+async def dbt_legacy_run_results(
+    request: Request, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    return await _legacy_dbt(request, principal, services, "run_results")
 
 
 @router.post(

@@ -5,11 +5,6 @@ Revises: 0012_search
 
 A key tied to a user acts with the lesser of its own role and the user's, and sees what the
 user's teams see (guests only their teams). Workspace keys (no user) keep working as before.
-
-Permission checks probe a resource's team rows once per candidate row: the member index by
-resource gains ``field`` and ``value`` so each probe is answered from the index alone. Viewers'
-and guests' lists add ``published = true``: an index with it right after the type lets those
-lists count from the index alone, as admins' lists do.
 """
 
 from collections.abc import Sequence
@@ -27,19 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("api_key") as batch:
         batch.add_column(sa.Column("user_id", sa.String(36), nullable=True))
     op.create_index("ix_api_key_user", "api_key", ["workspace_id", "user_id"])
-    op.drop_index("ix_resource_member_resource", table_name="resource_member")
-    op.create_index("ix_resource_member_resource", "resource_member", ["resource_pk", "field", "value"])
-    op.create_index(
-        "ix_resource_type_published",
-        "resource",
-        ["workspace_id", "entity_type", "published", "archived", "stale", "external_usage", "title"],
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_resource_type_published", table_name="resource")
-    op.drop_index("ix_resource_member_resource", table_name="resource_member")
-    op.create_index("ix_resource_member_resource", "resource_member", ["resource_pk"])
     op.drop_index("ix_api_key_user", table_name="api_key")
     with op.batch_alter_table("api_key") as batch:
         batch.drop_column("user_id")
