@@ -82,11 +82,10 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
                     "entity_lineage", {"entity_id": dim_customer["id"], "direction": "upstream"}
                 )
             )
-            by_id = {n["id"]: n for n in graph["nodes"]}
-            assert sorted((n["title"], n["distance"]) for n in by_id.values()) == [
-                ("analytics.marts.dim_customer", 0),
-                ("analytics.staging.stg_customers", 1),
-                ("raw.shop.customers", 2),
+            assert sorted((n["title"], n["depth"]) for n in graph["nodes"]) == [
+                ("customers", -2),
+                ("dim_customer", 0),
+                ("stg_customers", -1),
             ]
             assert len(graph["edges"]) == 2
             assert {e["origin"] for e in graph["edges"]} == {"manual"}

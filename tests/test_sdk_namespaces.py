@@ -12,6 +12,7 @@ import pytest
 import cairn
 from cairn import F, S
 from cairn.core.keys import create_key
+from cairn.sdk._lineage import downstream_of, upstream_of
 from cairn.store import Store
 from tests.live_server import live_server
 from tests.sdk_support import Blocking
@@ -92,15 +93,18 @@ def test_every_namespace_and_its_errors(sdk: Any) -> None:
     assert sdk.lineage.create(tables[0].id, tables[1].id).id == first.id  # idempotent
     assert {o.direction for o in sdk.lineage.list(from_entity=tables[0].id)} == {"DOWNSTREAM", "UPSTREAM"}
     down = sdk.lineage.graph(tables[0].id, direction="downstream", depth=5)
-    assert down.distance == {tables[0].id: 0, tables[1].id: 1, tables[2].id: 2}
+    assert {n.id: n.depth for n in down.nodes} == {tables[0].id: 0, tables[1].id: 1, tables[2].id: 2}
     assert len(down.edges) == 3
-    assert down.downstream_of(tables[1].id) == [tables[2].id]
-    assert down.nodes[tables[2].id].title == "dim_customer_2"
+    assert downstream_of(down, tables[1].id) == [tables[2].id]
+    assert not down.truncated
     up = sdk.lineage.graph(tables[1].id, direction="upstream", depth=1)
-    assert set(up.nodes) == {tables[0].id, tables[1].id}
-    assert up.upstream_of(tables[1].id) == [tables[0].id]
+    assert {n.id: n.depth for n in up.nodes} == {tables[1].id: 0, tables[0].id: -1}
+    assert upstream_of(up, tables[1].id) == [tables[0].id]
+    impact = sdk.lineage.impact(tables[0].id)
+    assert {n.id for n in impact.impacted} == {tables[1].id, tables[2].id}
+    assert impact.by_type == {"table": 2}
     sdk.lineage.delete(first.id)
-    assert sdk.lineage.graph(tables[0].id, direction="downstream").edges == []
+    assert downstream_of(sdk.lineage.graph(tables[0].id, direction="downstream"), tables[0].id) == []
     with pytest.raises(cairn.InvalidInputError):
         sdk.lineage.graph(tables[0].id, depth=0)
 

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from cairn.models.graph import Direction
 from cairn.models.resources import ENTITY_TYPES, Resource
 from cairn.sdk import AsyncClient, CairnError, F, InvalidInputError, NotFoundError, S
-from cairn.sdk._lineage import Direction
 
 INSTRUCTIONS = """Cairn is a data catalog: databases, schemas, tables and columns from the
 warehouse, dashboards and charts, documents and glossary terms, grouped into collections.
@@ -114,19 +114,19 @@ def build_server(open_client: Callable[[], AsyncClient]) -> MCPServer[Any]:
 
     @server.tool()
     async def entity_lineage(entity_id: str, direction: Direction = "both", depth: int = 2) -> dict[str, Any]:
-        """What feeds an entity (upstream) and what it feeds (downstream), up to depth hops:
-        the nodes (id, title, type, distance) and the edges (upstream -> downstream, origin)."""
-        graph = await answered(
-            client().lineage.graph(entity_id, direction=direction, depth=max(1, min(depth, 5)))
-        )
+        """What feeds an entity (upstream) and what it feeds (downstream), up to depth hops: the
+        nodes (depth negative upstream, positive downstream, 0 the entity itself) and the edges
+        (upstream_id -> downstream_id, with the origin: manual, sql, dbt, openlineage...)."""
+        hops = max(1, min(depth, 5))
+        graph = await answered(client().lineage.graph(entity_id, direction=direction, depth=hops))
         return {
             "root": graph.root,
-            "nodes": [
-                {**summary(node), "distance": graph.distance.get(node.id)} for node in graph.nodes.values()
-            ],
+            "nodes": [n.model_dump(mode="json") for n in graph.nodes],
             "edges": [
-                {"upstream": e.upstream, "downstream": e.downstream, "origin": e.origin} for e in graph.edges
+                {"upstream_id": e.upstream_id, "downstream_id": e.downstream_id, "origin": e.origin}
+                for e in graph.edges
             ],
+            "truncated": graph.truncated,
         }
 
     @server.tool()

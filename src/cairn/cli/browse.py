@@ -14,10 +14,10 @@ from cairn.cli.connect import ApiKeyOption, DbOption, JsonOption, UrlOption, con
 if TYPE_CHECKING:
     from rich.tree import Tree
 
+    from cairn.models.graph import Direction, GraphNode, LineageGraph
     from cairn.models.integrations import Integration
     from cairn.models.resources import Resource
-    from cairn.sdk import Client, LineageGraph, Page
-    from cairn.sdk._lineage import Direction
+    from cairn.sdk import Client, Page
 
 T = TypeVar("T")
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="Show at most this many.")]
@@ -227,6 +227,7 @@ def lineage(
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds it.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only what it feeds.")] = False,
     depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Hops to follow.")] = 3,
+    columns: Annotated[bool, typer.Option("--columns", help="Column-level lineage.")] = False,
     url: UrlOption = None,
     api_key: ApiKeyOption = None,
     db: DbOption = None,
@@ -237,52 +238,51 @@ def lineage(
 
     direction: Direction = "both" if upstream == downstream else ("upstream" if upstream else "downstream")
     with connected(url, api_key, db) as client:
-        graph = client.lineage.graph(resource_id, direction=direction, depth=depth)
-    if as_json:
-        emit_json(
-            {
-                "root": graph.root,
-                "direction": graph.direction,
-                "depth": graph.depth,
-                "nodes": [
-                    {
-                        "id": n.id,
-                        "title": n.title_full or n.title,
-                        "entity_type": n.entity_type,
-                        "distance": graph.distance.get(n.id),
-                    }
-                    for n in graph.nodes.values()
-                ],
-                "edges": [asdict(e) for e in graph.edges],
-            }
+        graph = client.lineage.graph(
+            resource_id, direction=direction, depth=depth, level="column" if columns else "table"
         )
+    if as_json:
+        emit_json(graph)
         return
-    tree = Tree(_label(graph, graph.root))
+    nodes = {n.id: n for n in graph.nodes}
+    tree = Tree(_label(nodes, graph.root))
     for side in ("upstream", "downstream"):
         if direction in (side, "both"):
             branch = tree.add(f"[bold]{side}[/bold]")
-            _grow(graph, branch, graph.root, side, {graph.root}, depth)
+            _grow(graph, nodes, branch, graph.root, side, {graph.root}, depth)
             if not branch.children:
                 branch.add("[dim](none)[/dim]")
+    if graph.truncated:
+        tree.add("[yellow]... more (the node limit cut the graph short)[/yellow]")
     out.print(tree)
 
 
-def _label(graph: LineageGraph, node_id: str) -> str:
+def _label(nodes: dict[str, GraphNode], node_id: str) -> str:
     from rich.markup import escape
 
-    node = graph.nodes.get(node_id)
+    node = nodes.get(node_id)
     if node is None:
         return f"[dim]{node_id}[/dim]"
-    return f"{escape(node.title_full or node.title or node.id)} [dim]{node.entity_type} {node.id}[/dim]"
+    return f"{escape(node.title or node.id)} [dim]{node.entity_type} {node.id}[/dim]"
 
 
-def _grow(graph: LineageGraph, branch: Tree, node_id: str, side: str, path: set[str], left: int) -> None:
+def _grow(
+    graph: LineageGraph,
+    nodes: dict[str, GraphNode],
+    branch: Tree,
+    node_id: str,
+    side: str,
+    path: set[str],
+    left: int,
+) -> None:
+    from cairn.sdk._lineage import downstream_of, upstream_of
+
     if left == 0:
         return
-    following = graph.upstream_of(node_id) if side == "upstream" else graph.downstream_of(node_id)
-    for other in sorted(set(following), key=lambda i: _label(graph, i)):
+    following = upstream_of(graph, node_id) if side == "upstream" else downstream_of(graph, node_id)
+    for other in sorted(set(following), key=lambda i: _label(nodes, i)):
         if other in path:  # a cycle: show it once, do not follow it
-            branch.add(f"{_label(graph, other)} [yellow](cycle)[/yellow]")
+            branch.add(f"{_label(nodes, other)} [yellow](cycle)[/yellow]")
             continue
-        child = branch.add(_label(graph, other))
-        _grow(graph, child, other, side, path | {other}, left - 1)
+        child = branch.add(_label(nodes, other))
+        _grow(graph, nodes, child, other, side, path | {other}, left - 1)

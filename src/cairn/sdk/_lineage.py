@@ -1,59 +1,23 @@
-"""``client.lineage``: lineage objects (``/lineage/manual``) and graph walks over them."""
+"""``client.lineage``: lineage objects (``/lineage/manual``), the graph around a resource and the
+impact of changing it (``/lineage/graph``, ``/lineage/impact``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Literal
-
-import orjson
-
+from cairn.models.graph import (
+    DEFAULT_DEPTH,
+    DEFAULT_NODE_LIMIT,
+    MAX_DEPTH,
+    MAX_NODE_LIMIT,
+    Direction,
+    Impact,
+    Level,
+    LineageGraph,
+)
 from cairn.models.lineage import LineageCreate, LineageObject
-from cairn.models.resources import Resource
 from cairn.sdk._crud import body, fetch, pages, remove, send
 from cairn.sdk._errors import InvalidInputError
-from cairn.sdk._ops import C, Call, Namespace, Req, endpoint, paginated
-from cairn.sdk._pagination import PageQuery, keyset
-
-Direction = Literal["upstream", "downstream", "both"]
-MAX_DEPTH = 20
-BATCH = 100  # ids per request while walking
-
-
-@dataclass(frozen=True)
-class LineageEdge:
-    upstream: str
-    downstream: str
-    origin: str
-    level: str
-
-
-@dataclass
-class LineageGraph:
-    """What feeds ``root`` (upstream) and what it feeds (downstream), ``depth`` hops away at most.
-
-    ``nodes`` holds every resource of the graph the caller may see, root included; ``distance``
-    says how many hops each is from the root.
-    """
-
-    root: str
-    direction: Direction
-    depth: int
-    nodes: dict[str, Resource] = field(default_factory=dict)
-    edges: list[LineageEdge] = field(default_factory=list)
-    distance: dict[str, int] = field(default_factory=dict)
-
-    def upstream_of(self, resource_id: str) -> list[str]:
-        return [e.upstream for e in self.edges if e.downstream == resource_id]
-
-    def downstream_of(self, resource_id: str) -> list[str]:
-        return [e.downstream for e in self.edges if e.upstream == resource_id]
-
-
-def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), BATCH):
-        yield ordered[start : start + BATCH]
+from cairn.sdk._ops import C, Call, Namespace, endpoint, paginated
+from cairn.sdk._pagination import PageQuery
 
 
 class Lineage(Namespace[C]):
@@ -61,7 +25,8 @@ class Lineage(Namespace[C]):
 
     >>> client.lineage.create(orders_table.id, revenue_dashboard.id)  # orders feeds the dashboard
     >>> graph = client.lineage.graph(orders_table.id, direction="downstream", depth=3)
-    >>> [graph.nodes[i].title for i in graph.downstream_of(orders_table.id)]
+    >>> [(n.title, n.depth) for n in graph.nodes]
+    >>> client.lineage.impact(orders_table.id).by_type  # {"dashboard": 2, "table": 5, ...}
     """
 
     @paginated
@@ -99,60 +64,42 @@ class Lineage(Namespace[C]):
         yield from remove(f"/lineage/manual/{lineage_id}")
 
     @endpoint
-    def graph(self, resource_id: str, *, direction: Direction = "both", depth: int = 3) -> Call[LineageGraph]:
-        """Walk lineage from a resource, hop by hop (one request per hop and 100 nodes).
+    def graph(
+        self,
+        resource_id: str,
+        *,
+        direction: Direction = "both",
+        depth: int = DEFAULT_DEPTH,
+        level: Level = "table",
+        limit: int = DEFAULT_NODE_LIMIT,
+    ) -> Call[LineageGraph]:
+        """The lineage around a resource (``GET /lineage/graph/{id}``): one walk on the server.
 
-        ``direction``: ``upstream`` (what feeds it), ``downstream`` (what it feeds) or ``both``.
-        Cycles are handled: a node is visited once, at its shortest distance.
+        ``direction``: ``upstream`` (what feeds it), ``downstream`` (what it feeds) or ``both``;
+        each node's ``depth`` is negative upstream, positive downstream, 0 for the root.
+        ``truncated`` is true when ``limit`` nodes cut the graph short. Cycles are handled.
         """
         if direction not in ("upstream", "downstream", "both"):
             raise InvalidInputError("direction must be upstream, downstream or both")
         if not 1 <= depth <= MAX_DEPTH:
             raise InvalidInputError(f"depth must be between 1 and {MAX_DEPTH}")
-        graph = LineageGraph(resource_id, direction, depth, distance={resource_id: 0})
-        root = yield from fetch(Resource, f"/resource/all/{resource_id}")
-        graph.nodes[root.id] = root
-        seen_edges: set[tuple[str, str, str]] = set()
-        for wanted in ("upstream", "downstream"):
-            if direction not in (wanted, "both"):
-                continue
-            frontier, visited = {resource_id}, {resource_id}
-            for hop in range(1, depth + 1):
-                reached: set[str] = set()
-                for chunk in _chunks(frontier):
-                    query = pages(LineageObject, "/lineage/manual", 1000, from_entity__in=",".join(chunk))
-                    req: Req | None = query.first
-                    while req is not None:
-                        reply = yield req
-                        page = query.parse(req, reply)
-                        for obj in page.items:
-                            if obj.direction != wanted.upper():
-                                continue
-                            up, down = (
-                                (obj.to_entity, obj.from_entity)
-                                if wanted == "upstream"
-                                else (
-                                    obj.from_entity,
-                                    obj.to_entity,
-                                )
-                            )
-                            key = (up, down, obj.origin)
-                            if key not in seen_edges:
-                                seen_edges.add(key)
-                                graph.edges.append(LineageEdge(up, down, obj.origin, obj.level))
-                            reached.add(obj.to_entity)
-                        req = page.next
-                frontier = reached - visited
-                visited |= reached
-                for node in frontier:
-                    graph.distance.setdefault(node, hop)
-                if not frontier:
-                    break
-        missing = [n for n in graph.distance if n not in graph.nodes]
-        for chunk in _chunks(missing):
-            tree = {"operator": "in", "field": "id", "value": chunk}
-            lookup = keyset(Resource, "/resource/scan", {"filter": orjson.dumps(tree).decode()}, BATCH)
-            reply = yield lookup.first
-            for found in lookup.parse(lookup.first, reply).items:
-                graph.nodes[found.id] = found
-        return graph
+        if not 1 <= limit <= MAX_NODE_LIMIT:
+            raise InvalidInputError(f"limit must be between 1 and {MAX_NODE_LIMIT}")
+        params = {"direction": direction, "depth": str(depth), "level": level, "limit": str(limit)}
+        return (yield from fetch(LineageGraph, f"/lineage/graph/{resource_id}", params))
+
+    @endpoint
+    def impact(self, resource_id: str) -> Call[Impact]:
+        """Everything downstream of a resource (``GET /lineage/impact/{id}``), nearest first, with
+        counts by type and the downstream columns its columns feed."""
+        return (yield from fetch(Impact, f"/lineage/impact/{resource_id}"))
+
+
+def upstream_of(graph: LineageGraph, resource_id: str) -> list[str]:
+    """The ids that feed ``resource_id`` directly, within the graph."""
+    return [e.upstream_id for e in graph.edges if e.downstream_id == resource_id]
+
+
+def downstream_of(graph: LineageGraph, resource_id: str) -> list[str]:
+    """The ids ``resource_id`` feeds directly, within the graph."""
+    return [e.downstream_id for e in graph.edges if e.upstream_id == resource_id]
