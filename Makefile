@@ -23,6 +23,14 @@ $(JS_STAMP): tests/kontent_js/package.json
 	cd tests/kontent_js && npm install --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
+# dbt (the suite builds a real dbt project) pins its own dependencies: a virtualenv of its own.
+DBT_VENV := .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed
+$(DBT_STAMP): tests/dbt_project/requirements.txt
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install -q -r tests/dbt_project/requirements.txt
+	touch $(DBT_STAMP)
+
 # secoda-analysis-mcp 0.1.1 needs mcp<2 (it imports mcp.server.fastmcp): it gets a venv of its own,
 # which tests/test_secoda_mcp_client.py runs it from.
 MCP_VENV := .venv-secoda-mcp
@@ -45,7 +53,7 @@ $(CHROMIUM):
 	       "Install Debian's chromium package for tests/test_web_browser.py" >&2; \
 	fi
 
-install: $(STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP)) $(CHROMIUM)
+install: $(STAMP) $(DBT_STAMP) $(MCP_STAMP) $(if $(NPM),$(JS_STAMP)) $(CHROMIUM)
 
 ## Set up, load the demo catalog, print an API key, and serve on SQLite.
 run: $(STAMP)
@@ -70,4 +78,4 @@ test: install
 	$(BIN)/pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) $(MCP_VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm
+	rm -rf $(VENV) $(DBT_VENV) $(MCP_VENV) .pytest_cache .mypy_cache .ruff_cache cairn.db cairn.db-wal cairn.db-shm

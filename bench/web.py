@@ -158,9 +158,14 @@ def main() -> None:
 
             pages: dict[str, Callable[[], None]] = {
                 "home": page("/"),
-                "catalog": page("/ui/catalog"),
-                "catalog_filtered": page("/ui/catalog?q=cust&type=table"),
-                "catalog_typing_fragment": page("/ui/catalog?q=custo", **{"HX-Request": "true"}),
+                "search": page("/ui/search?q=customer+orders"),
+                "search_typo": page("/ui/search?q=custmer"),
+                "search_facet_fragment": page(
+                    "/ui/search?q=customer&entity_type=table", **{"HX-Request": "true"}
+                ),
+                "catalog_tables": page("/ui/catalog"),
+                "catalog_dashboards_page_10": page("/ui/catalog?type=dashboard&page=10"),
+                "catalog_fragment": page("/ui/catalog?type=glossary", **{"HX-Request": "true"}),
                 "resource_table": page(one("table")),
                 "resource_column": page(one("column")),
                 "resource_dashboard": page(one("dashboard")),

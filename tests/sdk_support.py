@@ -56,3 +56,22 @@ class Blocking:
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._target, name, value)
+
+
+def demo_with_lineage(store: Any, admin: Any) -> str:
+    """The demo catalog plus lineage customers -> stg_customers -> dim_customer; its URL."""
+    import cairn
+    from cairn import F
+    from cairn.core.demo import load_demo
+
+    load_demo(store, admin)
+    with cairn.Catalog(store.url) as catalog:
+        raw = catalog.resources.list(filter=F.title == "customers").first()
+        staged = catalog.resources.list(filter=F.title == "stg_customers").first()
+        dim = catalog.resources.list(filter=F.title == "dim_customer").first()
+        assert raw is not None
+        assert staged is not None
+        assert dim is not None
+        catalog.lineage.create(raw.id, staged.id)
+        catalog.lineage.create(staged.id, dim.id)
+    return str(store.url)

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cairn.cli.main import app
-from cairn.core.demo import load_demo
 from cairn.core.keys import create_key
 from tests.live_server import free_port, live_server
+from tests.sdk_support import demo_with_lineage
 
 runner = CliRunner()
 
@@ -30,8 +30,24 @@ def run(*args: str, code: int = 0) -> str:
 
 @pytest.fixture
 def demo(store, admin):
-    load_demo(store, admin)
-    return store.url
+    return demo_with_lineage(store, admin)
+
+
+def test_lineage_shows_a_tree_upstream_and_downstream(demo):
+    dim = json.loads(run("search", "dim_customer", "--type", "table", "--db", demo, "--json"))[0]["resource"]
+    graph = json.loads(run("lineage", dim["id"], "--upstream", "--db", demo, "--json"))
+    assert sorted((n["title"], n["distance"]) for n in graph["nodes"]) == [
+        ("analytics.marts.dim_customer", 0),
+        ("analytics.staging.stg_customers", 1),
+        ("raw.shop.customers", 2),
+    ]
+    shallow = json.loads(run("lineage", dim["id"], "--upstream", "--depth", "1", "--db", demo, "--json"))
+    assert len(shallow["nodes"]) == 2
+    tree = run("lineage", dim["id"], "--db", demo)
+    assert "upstream" in tree
+    assert "raw.shop.customers" in tree
+    assert "(none)" in tree  # nothing downstream of the mart
+    assert json.loads(run("lineage", dim["id"], "--downstream", "--db", demo, "--json"))["edges"] == []
 
 
 def test_ls_browses_the_hierarchy_like_a_file_system(demo):
@@ -52,10 +68,10 @@ def test_ls_browses_the_hierarchy_like_a_file_system(demo):
 
 
 def test_get_and_search(demo):
-    hits = json.loads(run("search", "customer", "--type", "table", "--db", demo, "--json"))
-    assert hits[0]["title"] == "dim_customer"  # most used first
-    assert {h["entity_type"] for h in hits} == {"table"}
-    table_id = hits[0]["id"]
+    hits = json.loads(run("search", "custmer", "--type", "table", "--db", demo, "--json"))
+    assert {h["resource"]["entity_type"] for h in hits} == {"table"}
+    table_id = next(h["resource"]["id"] for h in hits if h["resource"]["title"] == "dim_customer")
+    assert "exact_title" in run("search", "dim_customer", "--db", demo)
     shown = run("get", table_id, "--db", demo)
     assert "analytics.marts.dim_customer" in shown
     assert "One row per customer" in shown
@@ -96,7 +112,7 @@ def test_errors_are_one_line_and_a_non_zero_exit(demo, tmp_path):
         (("get", "00000000-0000-0000-0000-0000000000aa", "--db", demo), "404 while requesting GET"),
         (("ls", "warehouse/nowhere", "--db", demo), "nothing named 'nowhere' in warehouse"),
         (("ls", "nope", "--db", demo), "no integration or top-level resource named 'nope'"),
-        (("search", "x" * 1001, "--db", demo), "longer than 1000 characters"),
+        (("search", "x" * 300, "--db", demo), "at most 256 characters"),
         (("get", "x", "--db", str(tmp_path / "missing.db")), "no database at"),
         (("collections", "delete", "Default", "--db", demo), "400 while requesting DELETE"),
         (("get", "x", "--url", "http://127.0.0.1:9"), "--url needs an API key"),

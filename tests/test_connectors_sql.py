@@ -60,6 +60,11 @@ def upstreams(store: Store, admin: Principal) -> set[tuple[str, str]]:
     return {(e["upstream_id"], e["downstream_id"]) for e in page.items}
 
 
+def named_edges(store: Store, admin: Principal, got: dict[str, Any]) -> set[tuple[str, str]]:
+    ids = {v["id"]: k for k, v in got.items()}
+    return {(ids[u], ids[d]) for u, d in upstreams(store, admin)}
+
+
 def versions(store: Store) -> int:
     with store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(resource_version)).scalar_one())
@@ -244,6 +249,10 @@ def test_mariadb_crawl_and_a_schema_without_permission(store: Store, admin: Prin
             assert got[f"127.0.0.1.{shop}.customers.name"]["native_type"] == "VARCHAR(40)"
             assert got[f"127.0.0.1.{shop}.orders.customer_id"]["foreign_key"] == f"{shop}.customers.id"
             assert got[f"127.0.0.1.{shop}.named_orders"]["native_type"] == "view"
+            assert named_edges(store, admin, got) >= {
+                (f"127.0.0.1.{shop}.orders", f"127.0.0.1.{shop}.named_orders"),
+                (f"127.0.0.1.{shop}.customers.name", f"127.0.0.1.{shop}.named_orders.name"),
+            }
             assert not any(k.startswith(f"127.0.0.1.{locked}") for k in got)
 
             # Changing the source: a dropped column goes stale; the locked schema stays unjudged.
@@ -262,6 +271,7 @@ def test_sqlite_file(store: Store, admin: Principal, tmp_path: Path) -> None:
         "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);"
         "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), body TEXT);"
         "CREATE VIEW user_posts AS SELECT u.email, p.body FROM posts p JOIN users u ON u.id = p.user_id;"
+        "INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('c@x'); ANALYZE;"
     )
     conn.close()
     summary = crawl_sql(store, admin, f"sqlite:///{path}")
@@ -269,8 +279,16 @@ def test_sqlite_file(store: Store, admin: Principal, tmp_path: Path) -> None:
     got = rows(store, admin.workspace_id)
     assert got["app.main.posts.user_id"]["foreign_key"] == "main.users.id"
     assert got["app.main.users.id"]["is_pk"] is True
+    assert got["app.main.users"]["row_count"] == 3
+    assert got["app.main.users"]["byte_size"] >= 4096
     assert got["app.main.user_posts"]["native_type"] == "view"
     assert "JOIN users" in got["app.main.user_posts"]["view_definition"]
+    assert named_edges(store, admin, got) == {
+        ("app.main.posts", "app.main.user_posts"),
+        ("app.main.users", "app.main.user_posts"),
+        ("app.main.users.email", "app.main.user_posts.email"),
+        ("app.main.posts.body", "app.main.user_posts.body"),
+    }
     conn = sqlite3.connect(path)
     conn.executescript("ALTER TABLE users ADD COLUMN name TEXT; DROP VIEW user_posts;")
     conn.close()
@@ -308,6 +326,10 @@ def test_duckdb_file(store: Store, admin: Principal, tmp_path: Path) -> None:
     )
     assert got["lake.raw.events.tags"]["type"] == "array"
     assert got["lake.raw.kinds"]["native_type"] == "view"
+    assert named_edges(store, admin, got) == {
+        ("lake.raw.events", "lake.raw.kinds"),
+        ("lake.raw.events.kind", "lake.raw.kinds.kind"),
+    }
     unchanged = crawl_sql(store, admin, f"duckdb:///{path}")
     assert (unchanged.created, unchanged.updated, unchanged.staled) == (0, 0, 0)
 

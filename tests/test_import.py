@@ -182,3 +182,26 @@ def test_batches_and_workers_do_not_change_the_result(
     counted = {rid: sum(1 for r in b.values() if r["parent_id"] == rid and not r["archived"]) for rid in b}
     assert {rid: row["children_count"] for rid, row in b.items()} == counted
     assert DEFAULT in b
+
+
+def test_an_id_added_by_another_writer_during_the_import_is_reported(
+    store: Store, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importer keeps the ids of a small workspace in memory; one it could not know about
+    (written by someone else meanwhile) still ends as a clear error, and the rest lands."""
+    from cairn.store import resources as repo
+
+    target = _fresh_workspace(store, "copy")
+    taken = str(uuid.uuid4())
+    Importer(store, target).run(
+        [orjson.dumps({"data": {"id": taken, "entity_type": "document", "title": "a"}})]
+    )
+    monkeypatch.setattr(repo, "all_ids_up_to", lambda *_args: set())
+    lines = [
+        orjson.dumps({"data": {"id": str(uuid.uuid4()), "entity_type": "document", "title": "b"}}),
+        orjson.dumps({"data": {"id": taken, "entity_type": "document", "title": "c"}}),
+    ]
+    report = Importer(store, target).run(lines)
+    assert report.errors == [(2, f"a resource with id {taken} already exists")]
+    assert report.created["resource"] == 1
+    assert sorted(row["title"] for row in _rows(store, target).values()) == ["Default", "a", "b"]

@@ -121,6 +121,13 @@ def test_reimport_updates_by_databuilder_id_and_marks_absent_stale(api: Api) -> 
         by_databuilder(api)["secoda.public.order.order_id"]["id"]
         == first["secoda.public.order.order_id"]["id"]
     )
+    # An edit made in the catalog since is compared again: the file's value comes back once.
+    table_id = first["secoda.public.order"]["id"]
+    assert api.client.patch(f"/resource/all/{table_id}", json={"description": "edited"}).status_code == 200
+    summary = upload(api, integration, resources_file=jsonl(RESOURCES)).json()
+    assert (summary["updated"], summary["unchanged"]) == (1, 6)
+    assert api.client.get(f"/resource/all/{table_id}").json()["description"] == "Orders from KFC"
+    assert upload(api, integration, resources_file=jsonl(RESOURCES)).json()["unchanged"] == 7
     # Another integration's resources are never touched.
     other = make_integration(api.client, "other")
     upload(api, other, resources_file=jsonl(RESOURCES[2:]))
@@ -355,6 +362,16 @@ def test_dbt_bad_input(api: Api) -> None:
             "'results'",
         ),
     ]
+    nul = {**run_results(), "results": [{"unique_id": "model.shop.orders", "status": "ok\u0000"}]}
+    bad.append(
+        (
+            {
+                "manifest": ("m.json", json.dumps(manifest()).encode()),
+                "run_results": ("r.json", json.dumps(nul).encode()),
+            },
+            "NUL",
+        )
+    )
     for files, message in bad:
         response = api.client.post(f"/integration/dbt/{integration}/upload_artifacts", files=files)
         assert response.status_code == 400, response.text
@@ -430,6 +447,9 @@ def test_airflow_bad_input(api: Api) -> None:
     )
     assert response.status_code == 400
     assert "dag_id" in response.json()["detail"]
+    nul = api.client.post(path, json={"dag": {"dag_id": "a", "schedule_interval": {"cron": "\u0000"}}})
+    assert nul.status_code == 400
+    assert "schedule_interval" in nul.json()["detail"]
     unknown = api.client.post(
         "/integration/run_logs/00000000-0000-0000-0000-00000000abcd/ingest", json={"dag": {"dag_id": "a"}}
     )

@@ -180,6 +180,8 @@ def test_lineage_from_query_bad_input(api: Api) -> None:
         ({"sql": "   "}, "sql is required"),
         ({"sql": "select from where ("}, "cannot be parsed"),
         ({"sql": "select 1; select 2"}, "exactly one"),
+        ({"sql": "select 'unterminated from t"}, "cannot be parsed"),
+        ({"sql": "select " + "(" * 5000 + "1" + ")" * 5000}, "cannot be parsed"),
         ({"sql": "select 1", "dialect": "klingon"}, "dialect"),
         ({"sql": "select 1", "table_id": "00000000-0000-0000-0000-000000000001"}, "Not found"),
     ]
@@ -213,8 +215,11 @@ def test_mcp_tools(api: Api) -> None:
     error, text = _tool(api, "search_data_assets", query="customer")
     assert not error
     found = json.loads(text)
-    assert {r["title"] for r in found["results"]} == {"dim_customer", "Customer churn"}
-    assert found["count"] == 2
+    # cairn.core.search ranks title matches first; columns match through their table's full title.
+    titles = [r["title"] for r in found["results"]]
+    assert set(titles[:2]) == {"dim_customer", "Customer churn"}
+    assert set(titles[2:]) == {"col_0", "col_1"}
+    assert found["count"] == 4
     error, text = _tool(api, "search_documentation", query="CUSTOMER", truncate_length=5)
     assert {r["id"] for r in json.loads(text)["results"]} == {doc["id"], term["id"]}
     assert "Someo..." in text

@@ -16,17 +16,23 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from cairn.core.demo import load_demo
 from tests.live_server import free_port
+from tests.sdk_support import demo_with_lineage
 
 CAIRN = str(Path(sys.executable).with_name("cairn"))
-TOOLS = {"search_data_assets", "search_documentation", "retrieve_entity", "glossary", "list_collections"}
+TOOLS = {
+    "search_data_assets",
+    "search_documentation",
+    "retrieve_entity",
+    "entity_lineage",
+    "glossary",
+    "list_collections",
+}
 
 
 @pytest.fixture
 def demo(store, admin) -> str:
-    load_demo(store, admin)
-    return store.url
+    return demo_with_lineage(store, admin)
 
 
 def _env() -> dict[str, str]:
@@ -51,7 +57,8 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             assets = structured(
                 await client.call_tool("search_data_assets", {"query": "customer", "limit": 5})
             )
-            assert assets[0]["title"] == "analytics.marts.dim_customer"
+            dim_customer = next(a for a in assets if a["title"] == "analytics.marts.dim_customer")
+            assert dim_customer["matched"]
             assert all(a["entity_type"] not in ("glossary", "document") for a in assets)
             columns = structured(
                 await client.call_tool(
@@ -64,10 +71,25 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             docs = structured(await client.call_tool("search_documentation", {"query": "customer"}))
             assert {d["entity_type"] for d in docs} <= {"document", "glossary"}
             assert "How we model customers" in [d["title"] for d in docs]
+            assert any("customer" in d["text"].lower() for d in docs)
 
-            entity = structured(await client.call_tool("retrieve_entity", {"entity_id": assets[0]["id"]}))
+            entity = structured(await client.call_tool("retrieve_entity", {"entity_id": dim_customer["id"]}))
             assert entity["title"] == "dim_customer"
             assert entity["description"].startswith("One row per customer")
+
+            graph = structured(
+                await client.call_tool(
+                    "entity_lineage", {"entity_id": dim_customer["id"], "direction": "upstream"}
+                )
+            )
+            by_id = {n["id"]: n for n in graph["nodes"]}
+            assert sorted((n["title"], n["distance"]) for n in by_id.values()) == [
+                ("analytics.marts.dim_customer", 0),
+                ("analytics.staging.stg_customers", 1),
+                ("raw.shop.customers", 2),
+            ]
+            assert len(graph["edges"]) == 2
+            assert {e["origin"] for e in graph["edges"]} == {"manual"}
 
             terms = structured(await client.call_tool("glossary", {}))
             assert [t["term"] for t in terms] == ["Active customer", "Customer", "Lifetime value"]
@@ -82,9 +104,9 @@ def test_stdio_server_answers_every_tool(demo: str) -> None:
             missing = await client.call_tool("retrieve_entity", {"entity_id": "no-such-id"})
             assert missing.is_error
             assert "not found" in missing.content[0].text
-            too_long = await client.call_tool("search_data_assets", {"query": "x" * 1001})
+            too_long = await client.call_tool("search_data_assets", {"query": "x" * 300})
             assert too_long.is_error
-            assert "longer than 1000" in too_long.content[0].text
+            assert "256 characters" in too_long.content[0].text
 
     asyncio.run(scenario())
 

@@ -49,7 +49,7 @@ def _workspace_id(store: Store) -> str:
     return default_workspace(store).id
 
 
-def test_every_namespace(sdk: Any) -> None:
+def test_every_namespace_and_its_errors(sdk: Any) -> None:
     # integrations
     warehouse = sdk.integrations.create("warehouse", type="postgres")
     assert sdk.integrations.get(warehouse.id) == warehouse
@@ -83,6 +83,35 @@ def test_every_namespace(sdk: Any) -> None:
     with pytest.raises(cairn.APIError) as stale:
         sdk.resources.update(tables[0].id, description="late", if_match='"not-the-etag"')
     assert stale.value.status_code == 412
+
+    # lineage: objects, and graph walks that survive a cycle
+    first = sdk.lineage.create(tables[0].id, tables[1].id)
+    sdk.lineage.create(tables[1].id, tables[2].id)
+    sdk.lineage.create(tables[2].id, tables[0].id)
+    assert sdk.lineage.get(first.id).to_entity == tables[1].id
+    assert sdk.lineage.create(tables[0].id, tables[1].id).id == first.id  # idempotent
+    assert {o.direction for o in sdk.lineage.list(from_entity=tables[0].id)} == {"DOWNSTREAM", "UPSTREAM"}
+    down = sdk.lineage.graph(tables[0].id, direction="downstream", depth=5)
+    assert down.distance == {tables[0].id: 0, tables[1].id: 1, tables[2].id: 2}
+    assert len(down.edges) == 3
+    assert down.downstream_of(tables[1].id) == [tables[2].id]
+    assert down.nodes[tables[2].id].title == "dim_customer_2"
+    up = sdk.lineage.graph(tables[1].id, direction="upstream", depth=1)
+    assert set(up.nodes) == {tables[0].id, tables[1].id}
+    assert up.upstream_of(tables[1].id) == [tables[0].id]
+    sdk.lineage.delete(first.id)
+    assert sdk.lineage.graph(tables[0].id, direction="downstream").edges == []
+    with pytest.raises(cairn.InvalidInputError):
+        sdk.lineage.graph(tables[0].id, depth=0)
+
+    # search: one page with facets, or every hit through the pager
+    found = sdk.search.query("dim_customer", entity_type="table", page_size=2)
+    assert found.count == 5
+    assert len(found.results) == 2
+    assert found.facets["entity_type"][0].value == "table"
+    assert {h.resource["id"] for h in sdk.search.hits("dim_customer", page_size=2)} == {t.id for t in tables}
+    with pytest.raises(cairn.InvalidInputError, match="256"):
+        sdk.search.query("x" * 300)
 
     # bulk_update: per-item results, a bad item does not stop the others
     result = sdk.resources.bulk_update(
@@ -159,8 +188,7 @@ def test_every_namespace(sdk: Any) -> None:
     with pytest.raises(cairn.NotFoundError):
         sdk.integrations.get(warehouse.id)
 
-
-def test_errors_are_typed_and_name_the_request(sdk: Any) -> None:
+    # errors: typed, naming method and URL; refused locally when the server would refuse
     with pytest.raises(cairn.BadRequestError) as bad:
         sdk.resources.create(title="x", entity_type="schema")  # a schema needs a parent
     assert bad.value.status_code == 400

@@ -119,6 +119,8 @@ def test_root_serves_the_home_page_itself_and_the_api_keeps_its_routes(
     assert root.status_code == 200
     assert 'id="home-q"' in root.text
     assert 'href="/ui" aria-current="page"' in root.text
+    popular = root.text.split('id="popular-h"')[1].split("</section>")[0]
+    assert popular.index("dim_customer") < popular.index("stg_orders")  # most used first
     assert b.client.get("/resource/catalog").status_code == 401  # the API wants a key, not a cookie
     headers = {"Authorization": f"Bearer {b.token}"}
     assert b.client.get("/resource/catalog", headers=headers).json()["count"] > 0
@@ -274,9 +276,10 @@ def test_viewer_sees_no_edit_controls_no_drafts_and_cannot_write(
     for control in ("edit-button", "/flag/", "/restore/", "hx-post", 'method="post" action="/ui/resource'):
         assert control not in page.text, control
     assert "Admin" not in page.text
-    catalog = viewer.get("/ui/catalog", params={"q": "zz9"})
-    assert "Secret plan" not in catalog.text
-    assert "0 results" in catalog.text
+    found = viewer.get("/ui/search", params={"q": "zz9"})
+    assert "Secret plan" not in found.text
+    assert "0 results" in found.text
+    assert "Secret plan" not in viewer.get("/ui/catalog", params={"type": "document"}).text
     assert viewer.get(f"/ui/resource/{draft['id']}").status_code == 404
     home = viewer.get("/ui")
     assert "Secret plan" not in home.text
@@ -288,28 +291,34 @@ def test_viewer_sees_no_edit_controls_no_drafts_and_cannot_write(
     assert demo.get(admin, table["id"])["description"] == table["description"]
     # An editor does see the draft, and the controls.
     editor = browser("editor")
-    assert "Secret plan" in editor.get("/ui/catalog", params={"q": "zz9"}).text
+    assert "Secret plan" in editor.get("/ui/search", params={"q": "zz9"}).text
+    recent = editor.get("/ui").text.split('id="recent-h"')[1].split("</section>")[0]
+    assert "Secret plan zz9" in recent  # the newest change, first
+    assert "Secret plan" in editor.get("/ui/catalog", params={"type": "document"}).text
     assert "edit-button" in editor.get(f"/ui/resource/{table['id']}").text
 
 
-def test_catalog_filters_by_title_and_type_and_answers_htmx_with_a_fragment(
-    browser: Callable[[str], Browser],
+def test_catalog_browses_a_type_most_used_first_and_answers_htmx_with_a_fragment(
+    browser: Callable[[str], Browser], demo: ResourceService, admin: Principal
 ) -> None:
     b = browser("viewer")
-    full = b.get("/ui/catalog", params={"q": "order"})
+    full = b.get("/ui/catalog")
     assert full.status_code == 200
     assert "<html" in full.text
-    assert "fct_orders" in full.text
-    assert "stg_orders" in full.text
-    fragment = b.get("/ui/catalog", params={"q": "order", "type": "table"}, headers={"HX-Request": "true"})
+    titles = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', full.text)
+    usage = {t: find(demo, admin, t)["external_usage"] for t in titles}
+    assert len(titles) == 7
+    assert titles == sorted(titles, key=lambda t: -usage[t])
+    assert "7 tables" in full.text
+    fragment = b.get("/ui/catalog", params={"type": "glossary"}, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text
-    assert 'id="facets"' in fragment.text
-    titles = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', fragment.text)
-    assert set(titles) == {"fct_orders", "stg_orders", "orders"}
+    assert 'value="glossary" checked' in fragment.text
+    terms = re.findall(r'class="item-title result-link" href="[^"]+">([^<]+)<', fragment.text)
+    assert set(terms) == {"Customer", "Lifetime value", "Active customer"}
     assert fragment.headers["vary"] == "Cookie, HX-Request"
-    assert b.get("/ui/catalog", params={"type": "nonsense"}).status_code == 200
-    assert b.get("/ui/catalog", params={"page": 0}).status_code == 400
-    assert b.get("/ui/catalog", params={"q": "x" * 201}).status_code == 400
+    for params in ({"type": "nonsense"}, {"type": "column"}, {"page": 0}, {"page": 41}):
+        assert b.get("/ui/catalog", params=params).status_code == 400, params
+    assert b.get("/ui/catalog", params={"page": 40}).status_code == 200  # past the end: the first page
 
 
 def test_markdown_is_rendered_without_running_anything(
@@ -432,7 +441,7 @@ def test_collection_page_lists_members_and_editors_add_and_remove_in_bulk(
     assert page.status_code == 200
     assert "fct_orders" in page.text
     assert "Revenue overview" in page.text
-    results = editor.get("/ui/catalog", params={"q": "customer", "collection": finance["id"]})
+    results = editor.get("/ui/search", params={"q": "customer", "collection": finance["id"]})
     assert 'id="bulk-form"' in results.text
     assert f'<option value="{finance["id"]}" selected>' in results.text
     dim = find(demo, admin, "dim_customer")
@@ -479,7 +488,8 @@ def test_collection_page_lists_members_and_editors_add_and_remove_in_bulk(
     view = viewer.get(f"/ui/collections/{finance['id']}")
     assert view.status_code == 200
     assert 'type="checkbox"' not in view.text
-    assert "bulk-form" not in viewer.get("/ui/catalog", params={"q": "customer"}).text
+    assert "bulk-form" not in viewer.get("/ui/search", params={"q": "customer"}).text
+    assert "bulk-form" not in viewer.get("/ui/catalog").text
     refused = viewer.post(
         "/ui/collections/members", {"collection": finance["id"], "action": "remove", "resource": dim["id"]}
     )

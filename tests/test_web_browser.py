@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -33,6 +34,7 @@ class Site:
     base: str
     editor: str
     viewer: str
+    admin: str
     backend: str
 
 
@@ -41,8 +43,9 @@ def site(store: Store, admin: Principal, workspace: WorkspaceRef) -> Iterator[Si
     load_demo(store, admin)
     editor = create_key(store, workspace_id=workspace.id, name="Erin Editor", role="editor").token
     viewer = create_key(store, workspace_id=workspace.id, name="Vic Viewer", role="viewer").token
+    boss = create_key(store, workspace_id=workspace.id, name="Ada Admin", role="admin").token
     with live_server(store) as base:
-        yield Site(base, editor, viewer, store.dialect)
+        yield Site(base, editor, viewer, boss, store.dialect)
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def context(chromium: Browser) -> Iterator[BrowserContext]:
 
 
 def sign_in(page: Page, site: Site, token: str, next_path: str = "/") -> None:
-    page.goto(f"{site.base}/ui/signin?next={next_path}")
+    page.goto(f"{site.base}/ui/signin?next={quote(next_path, safe='/')}")
     page.get_by_label("API key").fill(token)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{site.base}{next_path}")
@@ -138,7 +141,7 @@ def test_editor_reorders_collections_with_buttons_and_drag(site: Site, context: 
 
 def test_viewer_gets_the_pages_without_edit_controls(site: Site, context: BrowserContext) -> None:
     page = context.new_page()
-    sign_in(page, site, site.viewer, "/ui/catalog?q=dim_customer")
+    sign_in(page, site, site.viewer, "/ui/catalog?type=table")
     page.get_by_role("link", name="dim_customer", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("dim_customer")
     expect(page.get_by_role("table", name="Columns of dim_customer")).to_contain_text("email")
@@ -150,3 +153,39 @@ def test_viewer_gets_the_pages_without_edit_controls(site: Site, context: Browse
     page.goto(site.base + "/ui/collections")
     expect(page.locator("[draggable]")).to_have_count(0)
     expect(page.get_by_role("button", name="Move Finance up")).to_have_count(0)
+
+
+def test_admin_tours_every_page_and_adds_search_results_to_a_collection(
+    site: Site, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    sign_in(page, site, site.admin, "/ui/search?q=stg&entity_type=table")
+    results = page.locator("#results li")
+    expect(results).to_have_count(2)
+    for title in ("stg_orders", "stg_customers"):
+        page.get_by_role("checkbox", name=f"Select {title}", exact=True).check()
+    page.get_by_label("Collection", exact=True).select_option(label="Default")
+    page.get_by_role("button", name="Add selected").click()
+    expect(page.get_by_role("status").filter(has_text="Added 2 resources.")).to_be_visible()
+    members = page.locator("#main .items .item-title")
+    expect(members.filter(has_text="stg_customers")).to_have_count(1)
+    shoot_and_audit(page, f"{site.backend}-collection")
+    # Take one out again from the collection page.
+    page.get_by_role("checkbox", name="Select stg_customers", exact=True).check()
+    page.get_by_role("button", name="Remove selected from Default").click()
+    expect(page.get_by_role("status").filter(has_text="Removed 1 resource.")).to_be_visible()
+    expect(members.filter(has_text="stg_customers")).to_have_count(0)
+    for path, heading in (
+        ("/ui/glossary", "Glossary"),
+        ("/ui/admin/keys", "API keys"),
+        ("/ui/admin/users", "Users"),
+        ("/ui/admin/teams", "Teams"),
+        ("/ui/admin/integrations", "Integrations"),
+    ):
+        page.goto(site.base + path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        shoot_and_audit(page, f"{site.backend}-{path.strip('/').replace('/', '-')}")
+    page.goto(site.base + "/ui/admin/keys")
+    page.get_by_label("Name").fill("Nightly loader")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_label("New viewer key")).to_have_value(re.compile(r"^cairn_"))

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from cairn.models.resources import Resource
-from cairn.sdk import AsyncClient, CairnError, F, NotFoundError, S
+from cairn.models.resources import ENTITY_TYPES, Resource
+from cairn.sdk import AsyncClient, CairnError, F, InvalidInputError, NotFoundError, S
+from cairn.sdk._lineage import Direction
 
 INSTRUCTIONS = """Cairn is a data catalog: databases, schemas, tables and columns from the
 warehouse, dashboards and charts, documents and glossary terms, grouped into collections.
@@ -24,7 +25,8 @@ of an id, entity_lineage for what feeds it and what it feeds, glossary for busin
 list_collections for the curated groups."""
 
 DOCUMENT_TYPES = ("document", "glossary")
-NOT_ASSETS = ("document", "glossary", "question", "question_reply", "collection")
+NOT_ASSETS = frozenset({*DOCUMENT_TYPES, "question", "question_reply", "collection"})
+ASSET_TYPES = [t for t in ENTITY_TYPES if t not in NOT_ASSETS]
 MAX_LIMIT = 100
 
 T = TypeVar("T")
@@ -81,33 +83,51 @@ def build_server(open_client: Callable[[], AsyncClient]) -> MCPServer[Any]:
     async def search_data_assets(
         query: str, entity_type: str | None = None, limit: int = 10
     ) -> list[dict[str, Any]]:
-        """Find tables, columns, dashboards, charts, jobs... whose name contains the query, most
-        used first. entity_type narrows to one type (table, column, dashboard, chart, ...)."""
+        """Search tables, columns, dashboards, charts, jobs... by name and description, best
+        matches first (one typo is forgiven). entity_type narrows to one type (table, column,
+        dashboard, chart, ...)."""
+        kinds = [entity_type] if entity_type else ASSET_TYPES
+        return [{**summary(r), "matched": tier} for r, tier in await searched(query, kinds, limit)]
+
+    async def searched(query: str, kinds: list[str], limit: int) -> list[tuple[Resource, str]]:
         try:
-            kind = F.type == entity_type if entity_type else ~F.type.isin(NOT_ASSETS)
-            condition = F.title.contains(query) & kind
-        except CairnError as exc:
+            found = await client().search.query(query, entity_type=kinds, page_size=limited(limit))
+        except InvalidInputError as exc:
             raise ToolError(str(exc)) from None
-        pager = client().resources.list(condition, S.desc("external_usage"), page_size=limited(limit))
-        page = await answered(pager.first_page())
-        return [summary(r) for r in page.items]
+        except CairnError as exc:
+            raise ToolError(str(getattr(exc, "detail", exc))) from None
+        return [(Resource.model_validate(hit.resource), hit.tier) for hit in found.results]
 
     @server.tool()
     async def search_documentation(query: str, limit: int = 10) -> list[dict[str, Any]]:
-        """Find documents and glossary terms whose title or text contains the query."""
-        try:
-            condition = F.type.isin(DOCUMENT_TYPES) & (F.title.contains(query) | F.definition.contains(query))
-        except CairnError as exc:
-            raise ToolError(str(exc)) from None
-        pager = client().resources.list(condition, S.desc("external_usage"), page_size=limited(limit))
-        page = await answered(pager.first_page())
-        return [{**summary(r), "text": (r.definition or "")[:2000]} for r in page.items]
+        """Search documents and glossary terms by title and text, best matches first."""
+        return [
+            {**summary(r), "matched": tier, "text": (r.definition or "")[:2000]}
+            for r, tier in await searched(query, list(DOCUMENT_TYPES), limit)
+        ]
 
     @server.tool()
     async def retrieve_entity(entity_id: str) -> dict[str, Any]:
         """The full record of one catalog entity by id (as search results give them)."""
         found = await answered(client().resources.get(entity_id))
         return {k: v for k, v in found.model_dump(mode="json").items() if v not in (None, "", [], {})}
+
+    @server.tool()
+    async def entity_lineage(entity_id: str, direction: Direction = "both", depth: int = 2) -> dict[str, Any]:
+        """What feeds an entity (upstream) and what it feeds (downstream), up to depth hops:
+        the nodes (id, title, type, distance) and the edges (upstream -> downstream, origin)."""
+        graph = await answered(
+            client().lineage.graph(entity_id, direction=direction, depth=max(1, min(depth, 5)))
+        )
+        return {
+            "root": graph.root,
+            "nodes": [
+                {**summary(node), "distance": graph.distance.get(node.id)} for node in graph.nodes.values()
+            ],
+            "edges": [
+                {"upstream": e.upstream, "downstream": e.downstream, "origin": e.origin} for e in graph.edges
+            ],
+        }
 
     @server.tool()
     async def glossary(term: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from cairn.api.deps import Services
 from cairn.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware
 from cairn.api.native import ingest as native_ingest
 from cairn.api.native import keys as native_keys
+from cairn.api.native import lineage as native_lineage
+from cairn.api.native import openlineage as native_openlineage
 from cairn.api.native import scan as native_scan
 from cairn.api.native import search as native_search
 from cairn.api.responses import FastJSONResponse
@@ -114,6 +116,8 @@ def create_app(
     app.include_router(native_scan.router)
     app.include_router(native_search.router)
     app.include_router(native_ingest.router)
+    app.include_router(native_lineage.router)
+    app.include_router(native_openlineage.router)
     # Before collections: ``/tag/tags`` must win over the legacy ``/tag/{collection_id}``.
     app.include_router(secoda_tags.router)
     app.include_router(secoda_collections.router)

@@ -31,7 +31,7 @@ _LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Other faces have limits of their own; ingest endpoints (Airflow callbacks, OpenLineage events)
 # and read-only POSTs (MCP tool calls) are not entity writes.
 _UNLIMITED_PREFIXES = ("/v2/", "/users/", "/organizations", "/ai/", "/integration/run_logs/", "/keys")
-_UNLIMITED_PATHS = frozenset({"/lineage"})
+_UNLIMITED_PATHS = frozenset({"/lineage", "/lineage/batch"})
 
 
 KONTENT_PREFIX = "/v2/"

@@ -12,9 +12,12 @@ from rich.table import Table
 from cairn.cli.connect import ApiKeyOption, DbOption, JsonOption, UrlOption, connected, emit_json, fail, out
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from cairn.models.integrations import Integration
     from cairn.models.resources import Resource
-    from cairn.sdk import Client, Page
+    from cairn.sdk import Client, LineageGraph, Page
+    from cairn.sdk._lineage import Direction
 
 T = TypeVar("T")
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="Show at most this many.")]
@@ -39,10 +42,20 @@ SHOWN_FIELDS = (
 )
 
 
+def listing(*headers: str) -> Table:
+    """A borderless table whose names wrap rather than lose their ends, with ids always whole."""
+    table = Table(box=None, pad_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    table.add_column("id", no_wrap=True, min_width=36)
+    return table
+
+
 def register(app: typer.Typer) -> None:
     app.command("get")(get)
     app.command("ls")(ls)
     app.command("search")(search)
+    app.command("lineage")(lineage)
 
 
 def get(
@@ -111,7 +124,7 @@ def ls(
     if as_json:
         emit_json([asdict(e) for e in entries])
         return
-    table = Table("name", "type", "children", "id", box=None, pad_edge=False)
+    table = listing("name", "type", "children")
     for e in entries:
         folder = e.children or e.type == "integration"
         table.add_row(f"{e.name}/" if folder else e.name, e.type, str(e.children or ""), e.id)
@@ -182,7 +195,7 @@ def _resource_row(resource: Resource) -> Entry:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    query: Annotated[str, typer.Argument(help="Words to look for (one typo is forgiven).")],
     entity_type: Annotated[str | None, typer.Option("--type", help="Only this entity type.")] = None,
     url: UrlOption = None,
     api_key: ApiKeyOption = None,
@@ -190,23 +203,86 @@ def search(
     limit: LimitOption = 20,
     as_json: JsonOption = False,
 ) -> None:
-    """Find resources by title, most used first."""
-    from cairn.sdk import F, S
-
+    """Search the catalog: best matches first (exact title, prefix, phrase...), popular ones higher."""
     with connected(url, api_key, db) as client:
-        condition = F.title.contains(query)
-        if entity_type:
-            condition = condition & (F.type == entity_type)
-        found = _take(
-            client.resources.list(filter=condition, sort=S.desc("external_usage"), page_size=limit).pages(),
-            limit,
-        )
+        found = []
+        for hit in client.search.hits(query, entity_type=entity_type, page_size=min(limit, 100)):
+            found.append(hit)
+            if len(found) >= limit:
+                break
     if as_json:
         emit_json(found)
         return
-    table = Table("title", "type", "usage", "id", box=None, pad_edge=False)
-    for r in found:
-        table.add_row(r.title_full or r.title or "", r.entity_type, str(r.total_usage), r.id)
+    table = listing("title", "type", "match")
+    for hit in found:
+        r = hit.resource
+        table.add_row(r.get("title_full") or r.get("title") or "", r["entity_type"], hit.tier, r["id"])
     out.print(table)
     if not found:
         out.print(f"nothing matches {query!r}", style="dim")
+
+
+def lineage(
+    resource_id: Annotated[str, typer.Argument(help="The resource's id.")],
+    upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds it.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Only what it feeds.")] = False,
+    depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Hops to follow.")] = 3,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what feeds a resource and what it feeds, as a tree."""
+    from rich.tree import Tree
+
+    direction: Direction = "both" if upstream == downstream else ("upstream" if upstream else "downstream")
+    with connected(url, api_key, db) as client:
+        graph = client.lineage.graph(resource_id, direction=direction, depth=depth)
+    if as_json:
+        emit_json(
+            {
+                "root": graph.root,
+                "direction": graph.direction,
+                "depth": graph.depth,
+                "nodes": [
+                    {
+                        "id": n.id,
+                        "title": n.title_full or n.title,
+                        "entity_type": n.entity_type,
+                        "distance": graph.distance.get(n.id),
+                    }
+                    for n in graph.nodes.values()
+                ],
+                "edges": [asdict(e) for e in graph.edges],
+            }
+        )
+        return
+    tree = Tree(_label(graph, graph.root))
+    for side in ("upstream", "downstream"):
+        if direction in (side, "both"):
+            branch = tree.add(f"[bold]{side}[/bold]")
+            _grow(graph, branch, graph.root, side, {graph.root}, depth)
+            if not branch.children:
+                branch.add("[dim](none)[/dim]")
+    out.print(tree)
+
+
+def _label(graph: LineageGraph, node_id: str) -> str:
+    from rich.markup import escape
+
+    node = graph.nodes.get(node_id)
+    if node is None:
+        return f"[dim]{node_id}[/dim]"
+    return f"{escape(node.title_full or node.title or node.id)} [dim]{node.entity_type} {node.id}[/dim]"
+
+
+def _grow(graph: LineageGraph, branch: Tree, node_id: str, side: str, path: set[str], left: int) -> None:
+    if left == 0:
+        return
+    following = graph.upstream_of(node_id) if side == "upstream" else graph.downstream_of(node_id)
+    for other in sorted(set(following), key=lambda i: _label(graph, i)):
+        if other in path:  # a cycle: show it once, do not follow it
+            branch.add(f"{_label(graph, other)} [yellow](cycle)[/yellow]")
+            continue
+        child = branch.add(_label(graph, other))
+        _grow(graph, child, other, side, path | {other}, left - 1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
+from cairn.cli.browse import listing
 from cairn.cli.connect import (
     ApiKeyOption,
     DbOption,
@@ -44,7 +44,7 @@ def list_(
     if as_json:
         emit_json(found)
         return
-    table = Table("name", "type", "models", "tags", "id", box=None, pad_edge=False)
+    table = listing("name", "type", "models", "tags")
     for c in found:
         table.add_row(c.name, c.collection_type or "", str(c.total_models), ", ".join(c.tags or []), c.id)
     out.print(table)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -80,6 +81,51 @@ def sql(
             progress.stop()
             fail(exc.message)
     err.print(f"Crawled {mask(url)}", highlight=False)
+    report(summary)
+    if summary.errors:
+        raise typer.Exit(2)
+
+
+def _load_json(path: Path, option: str) -> dict[str, Any]:
+    import orjson
+
+    from cairn.cli.main import fail
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        fail(f"{option}: cannot read {path}: {exc.strerror}")
+    except orjson.JSONDecodeError as exc:
+        fail(f"{option}: {path} is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{option}: {path} must hold a JSON object")
+    return data
+
+
+@app.command("dbt")
+def dbt(
+    manifest: Annotated[Path, typer.Argument(help="dbt's target/manifest.json.")],
+    catalog: Annotated[Path | None, typer.Option(help="target/catalog.json (dbt docs generate).")] = None,
+    run_results: Annotated[
+        Path | None, typer.Option("--run-results", help="target/run_results.json (test statuses).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Load a dbt project's artifacts: models, sources, seeds, snapshots, tests, exposures, lineage."""
+    from cairn.cli.main import _open, fail
+    from cairn.connectors.dbt_project import ingest_dbt
+    from cairn.core.errors import CairnError
+
+    loaded_manifest = _load_json(manifest, "manifest")
+    loaded_catalog = _load_json(catalog, "--catalog") if catalog else None
+    loaded_results = _load_json(run_results, "--run-results") if run_results else None
+    store, _, principal = _open(db)
+    with err.status("loading dbt artifacts"):
+        try:
+            summary = ingest_dbt(store, principal, loaded_manifest, loaded_catalog, loaded_results)
+        except CairnError as exc:
+            fail(exc.message)
+    err.print(f"Loaded {manifest}", highlight=False)
     report(summary)
     if summary.errors:
         raise typer.Exit(2)

@@ -25,7 +25,7 @@ def mcp(
     db: DbOption = None,
 ) -> None:
     """Run an MCP server (stdio by default) with the tools search_data_assets,
-    search_documentation, retrieve_entity, glossary and list_collections."""
+    search_documentation, retrieve_entity, entity_lineage, glossary and list_collections."""
     import cairn
     from cairn.mcp_server import build_server
 

@@ -85,7 +85,7 @@ def parse_run_results(data: bytes, name: str = "run_results") -> tuple[str | Non
         parsed.append(
             DbtResult(
                 unique_id=item["unique_id"],
-                status=str(item.get("status") or "unknown").lower(),
+                status=(_text(str(item.get("status") or "")) or "unknown").lower()[:32],
                 started_at=started,
                 finished_at=finished,
                 execution_time=float(elapsed) if isinstance(elapsed, int | float) else None,
@@ -95,7 +95,8 @@ def parse_run_results(data: bytes, name: str = "run_results") -> tuple[str | Non
         )
     metadata = doc.get("metadata")
     invocation = metadata.get("invocation_id") if isinstance(metadata, dict) else None
-    return (invocation if isinstance(invocation, str) else None), parsed
+    invocation_id = _text(invocation) if isinstance(invocation, str) else None
+    return (invocation_id[:200] if invocation_id else None), parsed
 
 
 def parse_artifacts(

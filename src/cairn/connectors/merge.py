@@ -15,6 +15,7 @@ time and the values it wrote. That gives the re-crawl rules:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, and_, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 
 from cairn.connectors.model import MERGED_LISTS, PROTECTED_FIELDS, SOURCE_FIELDS, Node, Summary
 from cairn.core import audit, extras, history
@@ -119,7 +120,17 @@ def _ensure_integration(
 class Merger:
     """Writes nodes of one integration; ``apply`` once per batch (one transaction each), then ``finish``."""
 
-    def __init__(self, store: Store, principal: Principal, integration_id: str, *, source: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        principal: Principal,
+        integration_id: str,
+        *,
+        source: str,
+        keys: Iterable[str] | None = None,
+    ) -> None:
+        """``keys`` limits what is loaded to the records a partial source (an event) can touch;
+        a crawl loads them all, since ``finish`` stales what it did not see."""
         principal.require_write()
         self.store = store
         self.principal = principal
@@ -127,18 +138,24 @@ class Merger:
         self.source = source
         self.summary = Summary(integration=integration_id)
         self.seen: set[str] = set()
+        # Keys whose resource this run created or changed (lineage is recomputed only around them).
+        self.touched: set[str] = set()
         self.ids: dict[str, str] = {}
         self._parents: dict[str, ParentInfo] = {}
         self._records: dict[str, _Record] = {}
+        stmt = (
+            select(S.databuilder_id, S.resource_pk, S.fingerprint, S.stale, R.id)
+            .join(resource, R.pk == S.resource_pk)
+            .where(S.workspace_id == principal.workspace_id, S.integration_id == integration_id)
+        )
         with store.read() as conn:
-            stmt = (
-                select(S.databuilder_id, S.resource_pk, S.fingerprint, S.stale, R.id)
-                .join(resource, R.pk == S.resource_pk)
-                .where(S.workspace_id == principal.workspace_id, S.integration_id == integration_id)
+            statements = (
+                [stmt] if keys is None else [stmt.where(S.databuilder_id.in_(c)) for c in _chunks(list(keys))]
             )
-            for key, pk, fp, stale, rid in conn.execute(stmt):
-                self._records[key] = _Record(pk, rid, fp, stale)
-                self.ids[key] = rid
+            for statement in statements:
+                for key, pk, fp, stale, rid in conn.execute(statement):
+                    self._records[key] = _Record(pk, rid, fp, stale)
+                    self.ids[key] = rid
 
     # ---- one batch ---------------------------------------------------------------------
 
@@ -159,12 +176,20 @@ class Merger:
                 changed.append((node, fp, record, record.resource_pk))
         if not fresh and not changed:
             return
-        with self.store.write() as conn:
-            fresh = self._adopt(conn, fresh, changed)
-            if changed:
-                self._update_all(conn, changed)
-            if fresh:
-                self._create_all(conn, fresh)
+        # A batch builds tens of thousands of small dicts that live until it commits: the cyclic
+        # collector would rescan them again and again for nothing (there are no cycles).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self.store.write() as conn:
+                fresh = self._adopt(conn, fresh, changed)
+                if changed:
+                    self._update_all(conn, changed)
+                if fresh:
+                    self._create_all(conn, fresh)
+        finally:
+            if collecting:
+                gc.enable()
 
     def _adopt(
         self,
@@ -244,6 +269,7 @@ class Merger:
                 values["updated_at"] = now
                 self._write(conn, row, values)
                 self.summary.updated += 1
+                self.touched.add(node.key)
             else:
                 self.summary.unchanged += 1
             if node.target_id is None:
@@ -415,10 +441,11 @@ class Merger:
             )
         if detail_rows:
             repo.executemany(conn, resource_detail, detail_rows)
-        # Both tables have an identity key, which the driver-level path would send as NULL.
+        # Both have an identity key, which the driver-level path (every column) would send as NULL.
         conn.execute(source_record.insert(), record_rows)
         conn.execute(resource_version.insert(), version_rows)
         self.summary.created += len(rows)
+        self.touched.update(node.key for node, _, _ in meta)
 
     # ---- the end of a crawl ------------------------------------------------------------
 
@@ -531,3 +558,35 @@ def replace_lineage(
                 continue
             count += len(set(upstreams))
     return count
+
+
+def tables_by_title(
+    conn: Connection, workspace_id: str, titles: Iterable[str], *, exclude_integration: str | None = None
+) -> dict[str, Any]:
+    """Catalog tables by lower-cased ``title_full`` (``db.schema.table``), other sources' only."""
+    names = list(dict.fromkeys(t.lower() for t in titles))
+    found: dict[str, Any] = {}
+    for chunk in _chunks(names):
+        stmt = select(R.id, R.pk, R.title_full, R.integration_id).where(
+            R.workspace_id == workspace_id,
+            R.entity_type == "table",
+            R.archived.is_(False),
+            func.lower(R.title_full).in_(chunk),
+        )
+        if exclude_integration is not None:
+            stmt = stmt.where(R.integration_id != exclude_integration)
+        for row in conn.execute(stmt.order_by(R.pk)):
+            found.setdefault(row.title_full.lower(), row)
+    return found
+
+
+def columns_of(conn: Connection, workspace_id: str, table_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Column ids of tables: table id -> lower-cased column title -> column id."""
+    out: dict[str, dict[str, str]] = {}
+    for chunk in _chunks(list(table_ids)):
+        stmt = select(R.id, R.parent_id, R.title).where(
+            R.workspace_id == workspace_id, R.entity_type == "column", R.parent_id.in_(chunk)
+        )
+        for row in conn.execute(stmt):
+            out.setdefault(row.parent_id, {})[(row.title or "").lower()] = row.id
+    return out

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.reflection import ObjectKind
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from cairn.connectors.merge import Merger, ensure_integration, replace_lineage
@@ -222,8 +222,9 @@ def list_schemas(conn: Connection, source: SqlSource) -> list[str]:
     if source.backend == "duckdb":
         rows = conn.execute(
             text(
-                "SELECT schema_name FROM duckdb_schemas() "
-                "WHERE database_name = current_database() AND NOT internal ORDER BY schema_name"
+                # ``main`` is flagged internal in DuckDB, so the system schemas are named instead.
+                "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+                "AND schema_name NOT IN ('information_schema', 'pg_catalog') ORDER BY schema_name"
             )
         )
         return [r[0] for r in rows]
@@ -297,7 +298,9 @@ def _read_reflected(conn: Connection, source: SqlSource, schema: str) -> list[Ta
 
 
 def _statistics(conn: Connection, source: SqlSource, schema: str, tables: dict[str, TableInfo]) -> None:
-    if source.backend == "postgresql":
+    if source.backend == "sqlite":
+        _sqlite_statistics(conn, schema, tables)
+    elif source.backend == "postgresql":
         rows = conn.execute(
             text(
                 "SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) "
@@ -330,6 +333,33 @@ def _statistics(conn: Connection, source: SqlSource, schema: str, tables: dict[s
             if changed is not None:
                 # information_schema times are in the server's zone.
                 info.updated_at = (changed - timedelta(seconds=int(offset))).replace(tzinfo=UTC)
+
+
+def _sqlite_statistics(conn: Connection, schema: str, tables: dict[str, TableInfo]) -> None:
+    """Row counts from ``sqlite_stat1`` (present once the file was ANALYZEd) and sizes from the
+    ``dbstat`` table (when SQLite was built with it); either may be missing, which is no error."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    try:
+        for name, stat in conn.execute(text(f"SELECT tbl, stat FROM {quoted}.sqlite_stat1")):
+            info = tables.get(name)
+            head = str(stat or "").split(" ", 1)[0]
+            if info is not None and head.isdigit():
+                info.row_count = int(head)
+    except OperationalError:
+        pass
+    try:
+        rows = conn.execute(
+            text(
+                f"SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat(:schema) d "
+                f"JOIN {quoted}.sqlite_master m ON m.name = d.name GROUP BY m.tbl_name"
+            ),
+            {"schema": schema},
+        )
+        for name, size in rows:
+            if name in tables and tables[name].kind == "table":
+                tables[name].byte_size = int(size)
+    except OperationalError:
+        pass
 
 
 def _read_duckdb(conn: Connection, schema: str) -> list[TableInfo]:
@@ -490,6 +520,11 @@ def crawl_sql(
             credentials={"url": mask(url)},
         )
         merger = Merger(store, principal, integration_id, source=name)
+        if store.dialect == "sqlite":
+            # As for an import: a crawl's index inserts land all over the file; a larger page cache
+            # on the writer connection keeps them from thrashing.
+            with store.write() as conn:
+                conn.exec_driver_sql("PRAGMA cache_size=-262144")
         merger.apply([Node(path_key(name, source.database), "database", source.database)])
         failed: set[str] = set()
         views: list[_View] = []
@@ -553,6 +588,10 @@ def _view_lineage(
     catalog = source.database if source.backend in ("postgresql", "duckdb") else None
     mapping: dict[str, Any] = {catalog: schema} if catalog else schema
     planned: list[tuple[str, list[str]]] = []
+    if not (merger.summary.created or merger.summary.unstaled):
+        # Nothing appeared, so only a changed view can have changed lineage (an unchanged
+        # re-crawl parses nothing and writes nothing).
+        views = [v for v in views if v.key in merger.touched]
     for view in views:
         parsed = query_lineage(
             view.sql, dialect=dialect, catalog=catalog, schema_name=view.schema, schema=mapping

@@ -11,6 +11,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
+from sqlglot.schema import MappingSchema
 
 # (catalog, schema, table); parts the SQL does not name are None.
 TableRef = tuple[str | None, str | None, str]
@@ -33,6 +34,38 @@ class QueryLineage:
 
 def _ref(table: exp.Table) -> TableRef:
     return (table.catalog or None, table.db or None, table.name)
+
+
+def _depth(mapping: dict[str, Any]) -> int:
+    depth, level = 0, mapping
+    while isinstance(level, dict) and level:
+        depth += 1
+        level = next(iter(level.values()))
+    return depth
+
+
+def _subset(
+    mapping: dict[str, Any], statement: exp.Expression, catalog: str | None, schema_name: str | None
+) -> dict[str, Any]:
+    """The part of a catalog -> schema -> table -> column mapping the statement refers to."""
+    depth = _depth(mapping)
+    if depth < 2:
+        return {}
+    out: dict[str, Any] = {}
+    for table in statement.find_all(exp.Table):
+        name, db = table.name, table.db or schema_name
+        if depth >= 4:
+            cat = table.catalog or catalog or ""
+            columns = mapping.get(cat, {}).get(db or "", {}).get(name)
+            if columns:
+                out.setdefault(cat, {}).setdefault(db or "", {})[name] = columns
+        elif depth == 3:
+            columns = mapping.get(db or "", {}).get(name)
+            if columns:
+                out.setdefault(db or "", {})[name] = columns
+        elif name in mapping:
+            out[name] = mapping[name]
+    return out
 
 
 def _select_of(sql: str, dialect: str | None) -> Any:
@@ -58,9 +91,12 @@ def query_lineage(
     result = QueryLineage()
     try:
         select = _select_of(sql, dialect)
+        # Only the tables the statement names: normalizing a whole warehouse's mapping on every
+        # call would cost far more than the parse.
+        relevant = MappingSchema(_subset(schema or {}, select, catalog, schema_name), dialect=dialect)
         qualified = qualify(
             select,
-            schema=schema,
+            schema=relevant,
             dialect=dialect,
             catalog=catalog,
             db=schema_name,
@@ -81,16 +117,11 @@ def query_lineage(
     result.tables = list(seen)
     if not isinstance(qualified, exp.Query):
         return result
-    for projection in qualified.selects:
-        name = projection.alias_or_name
-        if not name or name == "*":
-            continue
-        try:
-            node = lineage(
-                name, qualified, schema=schema or {}, dialect=dialect, scope=root, trim_selects=False
-            )
-        except (SqlglotError, ValueError, KeyError, AttributeError):
-            continue
+    try:
+        nodes = lineage(None, qualified, schema=relevant, dialect=dialect, scope=root, trim_selects=False)
+    except (SqlglotError, ValueError, KeyError, AttributeError):
+        return result
+    for name, node in nodes.items() if isinstance(nodes, dict) else []:
         upstream: dict[tuple[TableRef, str], None] = {}
         for leaf in node.walk():
             if leaf.downstream or not isinstance(leaf.source, exp.Table):

@@ -23,6 +23,7 @@ RETENTION_DAYS = 90
 _PRUNE_EVERY_SECONDS = 3600.0
 A = audit_event.c
 
+_INSERT = insert(audit_event)
 _last_prune: dict[str, float] = {}
 _prune_lock = threading.Lock()
 
@@ -39,18 +40,19 @@ def record(
 ) -> None:
     now = utc_now()
     conn.execute(
-        insert(audit_event).values(
-            workspace_id=principal.workspace_id,
-            id=str(uuid.uuid4()),
-            created_at=now,
-            event=event,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            resource_title=(resource_title or None) and resource_title[:500],
-            performer_id=principal.key_id,
-            performer_name=principal.name,
-            details=details or {},
-        )
+        _INSERT,  # built once: every write records an event
+        {
+            "workspace_id": principal.workspace_id,
+            "id": str(uuid.uuid4()),
+            "created_at": now,
+            "event": event,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "resource_title": (resource_title or None) and resource_title[:500],
+            "performer_id": principal.key_id,
+            "performer_name": principal.name,
+            "details": details or {},
+        },
     )
     if _prune_due(principal.workspace_id):
         prune(conn, principal.workspace_id)
@@ -103,3 +105,15 @@ def list_events(
         .offset(offset)
     ).all()
     return total, [to_json(r) for r in rows]
+
+
+def recently_changed(conn: Connection, workspace_id: str, *, events: int) -> list[str]:
+    """Ids of resources touched by the newest ``events`` events, newest first (any caller: the ids
+    say nothing by themselves; callers fetch the resources through the visibility rule)."""
+    rows = conn.execute(
+        select(A.resource_id)
+        .where(A.workspace_id == workspace_id, A.resource_id.is_not(None))
+        .order_by(A.created_at.desc(), A.pk.desc())
+        .limit(events)
+    ).scalars()
+    return list(dict.fromkeys(r for r in rows if r))

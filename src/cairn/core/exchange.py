@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -35,6 +35,7 @@ from cairn.store.schema import collection, integration, resource
 
 BATCH = 10_000  # lines per write transaction: larger batches rewrite fewer index pages
 CHUNK = 1_000  # lines per worker task
+KNOWN_IDS_LIMIT = 200_000
 # Filled in once the parent is known (and ``pk`` once the batch is inserted).
 _PLACED = ("pk", "id", "parent_id", "integration_id", "title_full", "search_metadata", "children_count")
 # Leaf-heavy types are not cached as parents; a nested column's parent is looked up instead.
@@ -116,8 +117,9 @@ def parse_timestamp(value: Any) -> datetime | None:
 _STAMPS = ("created_at", "updated_at", "archived_at", "stale_at", "multiplayer_last_modified")
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
+# Named tuples, not dataclasses: thousands cross the process boundary per batch, and a tuple
+# unpickles three times faster.
+class _Prepared(NamedTuple):
     """A resource line validated by a worker: its row as insert parameters, without the columns
     that depend on its parent (those are filled in order, once the parent is known)."""
 
@@ -134,8 +136,7 @@ class _Prepared:
     members: list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
     """A line the importer handles itself, in order (integrations, collections)."""
 
     number: int
@@ -143,8 +144,7 @@ class _Line:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class _Bad:
+class _Bad(NamedTuple):
     number: int
     message: str
 
@@ -152,11 +152,17 @@ class _Bad:
 _Item = _Prepared | _Line | _Bad
 
 
-def _prepare_lines(workspace_id: str, dialect: str, lines: list[tuple[int, bytes | str]]) -> list[_Item]:
+_Chunk = tuple[int, list[bytes | str]]  # the number of its first line, and the lines
+
+
+def _prepare_lines(workspace_id: str, dialect: str, chunk: _Chunk) -> list[_Item]:
     """Parse and validate lines like the API does (runs in worker processes: no database)."""
     layout = repo.BulkLayout.of(resource, dialect)
     out: list[_Item] = []
-    for number, raw in lines:
+    first, lines = chunk
+    for number, raw in enumerate(lines, start=first):
+        if not raw.strip():
+            continue
         try:
             parsed = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -221,7 +227,7 @@ def _prepare_resource(
     )
 
 
-def _prepare_chunk(args: tuple[str, str, list[tuple[int, bytes | str]]]) -> list[_Item]:
+def _prepare_chunk(args: tuple[str, str, _Chunk]) -> list[_Item]:
     return _prepare_lines(*args)
 
 
@@ -237,7 +243,7 @@ class _Pool:
         self._window = window
         self._queue: deque[AsyncResult[list[_Item]]] = deque()
 
-    def submit(self, args: tuple[str, str, list[tuple[int, bytes | str]]]) -> Iterator[list[_Item]]:
+    def submit(self, args: tuple[str, str, _Chunk]) -> Iterator[list[_Item]]:
         self._queue.append(self._pool.apply_async(_prepare_chunk, (args,)))
         while len(self._queue) > self._window:
             yield self._queue.popleft().get()
@@ -302,6 +308,9 @@ class Importer:
         self._at = {name: self._layout.index[name] for name in _PLACED}
         self._parents: dict[str, ParentInfo] = {}
         self._new_collections: set[str] = set()
+        # Every id of the workspace, while it is small enough to hold (a new catalog): then a
+        # duplicate is found in memory instead of by one index probe per line.
+        self._known_ids: set[str] | None = None
         self._integration_ids: set[str] | None = None
         self._analyzed_at = 1000
 
@@ -313,6 +322,8 @@ class Importer:
             # connection keeps the random UUID index inserts from thrashing.
             with self.store.write() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        with self.store.read() as conn:
+            self._known_ids = repo.all_ids_up_to(conn, self.principal.workspace_id, KNOWN_IDS_LIMIT)
         pool: _Pool | None = None
         batch: list[_Item] = []
 
@@ -337,7 +348,9 @@ class Importer:
                     take(_prepare_lines(*args))  # small imports never start a pool
                     continue
                 if pool is None:
-                    pool = _Pool(self.workers, window=2 * self.workers + 2)
+                    # Room for a whole batch ahead, so workers keep going while a batch is written.
+                    window = self.batch_size // self.chunk_size + 2 * self.workers + 2
+                    pool = _Pool(self.workers, window=window)
                 for items in pool.submit(args):
                     take(items)
             if pool is not None:
@@ -358,17 +371,17 @@ class Importer:
         return self.report
 
     @staticmethod
-    def _chunks(lines: Iterable[str | bytes], size: int) -> Iterator[list[tuple[int, bytes | str]]]:
-        chunk: list[tuple[int, bytes | str]] = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            chunk.append((number, raw))
+    def _chunks(lines: Iterable[str | bytes], size: int) -> Iterator[_Chunk]:
+        first = 1
+        chunk: list[bytes | str] = []
+        for raw in lines:
+            chunk.append(raw)
             if len(chunk) >= size:
-                yield chunk
+                yield first, chunk
+                first += len(chunk)
                 chunk = []
         if chunk:
-            yield chunk
+            yield first, chunk
 
     def _refresh_statistics(self) -> None:
         """PostgreSQL plans a growing table from its last statistics: without a fresh ANALYZE the
@@ -381,17 +394,44 @@ class Importer:
         self._analyzed_at = max(self.report.total, 1)
 
     def _flush(self, batch: list[_Item]) -> None:
+        if self._known_ids is None:
+            self._write(batch)
+            return
+        errors, created = len(self.report.errors), self.report.created.copy()
+        parents, collection_ids = len(self._parents), set(self._new_collections)
+        integration_ids = None if self._integration_ids is None else set(self._integration_ids)
+        try:
+            added = self._write(batch)
+        except IntegrityError:
+            # Another writer added a resource with an id of this file since the import started:
+            # forget what this batch did and check ids against the database from now on.
+            del self.report.errors[errors:]
+            self.report.created = created
+            for key in list(self._parents)[parents:]:
+                del self._parents[key]
+            self._new_collections = collection_ids
+            self._integration_ids = integration_ids
+            self._known_ids = None
+            self._write(batch)
+            return
+        self._known_ids.update(added)
+
+    def _write(self, batch: list[_Item]) -> Iterable[str]:
+        """One write transaction for a batch; returns the ids it added."""
         ws = self.principal.workspace_id
         with self.store.write() as conn:
-            claimed = [item.id for item in batch if isinstance(item, _Prepared)]
-            claimed += [
-                item.data["id"]
-                for item in batch
-                if isinstance(item, _Line)
-                and item.kind == "resource"
-                and isinstance(item.data.get("id"), str)
-            ]
-            existing = repo.existing_resource_ids(conn, ws, claimed)
+            if self._known_ids is not None:
+                existing = self._known_ids
+            else:
+                claimed = [item.id for item in batch if isinstance(item, _Prepared)]
+                claimed += [
+                    item.data["id"]
+                    for item in batch
+                    if isinstance(item, _Line)
+                    and item.kind == "resource"
+                    and isinstance(item.data.get("id"), str)
+                ]
+                existing = repo.existing_resource_ids(conn, ws, claimed)
             state = _Batch(existing)
             for item in batch:
                 try:
@@ -421,6 +461,7 @@ class Importer:
                     .values(children_count=resource.c.children_count + bindparam("n")),
                     [{"pid": pid, "n": n} for pid, n in state.children.items()],
                 )
+        return state.pending.keys()
 
     def _add(
         self,
@@ -476,6 +517,7 @@ class Importer:
         params[at["integration_id"]] = place.integration_id
         params[at["title_full"]] = place.title_full
         params[at["search_metadata"]] = orjson.dumps(place.search_metadata).decode()
+        params[at["children_count"]] = 0  # counted below, as its children are placed
         info = ParentInfo(item.id, item.kind, place.title_full, place.search_metadata, place.integration_id)
         if item.kind not in _UNCACHED_PARENTS:
             self._parents[item.id] = info

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from cairn.models.common import iso, utc_now
 from cairn.store.schema import custom_property, custom_property_value, resource_detail
@@ -26,10 +26,14 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
         yield list(values[start : start + _CHUNK])
 
 
+# Built once (every read decorates its rows): statement construction dominated small reads.
+_DETAILS = select(D.resource_pk, D.data).where(D.resource_pk.in_(bindparam("pks", expanding=True)))
+
+
 def details_of(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(pks):
-        for pk, data in conn.execute(select(D.resource_pk, D.data).where(D.resource_pk.in_(chunk))):
+        for pk, data in conn.execute(_DETAILS, {"pks": chunk}):
             found[pk] = data or {}
     return found
 
@@ -56,25 +60,18 @@ def set_details(conn: Connection, workspace_id: str, resource_pk: int, changes: 
         conn.execute(delete(resource_detail).where(D.resource_pk == resource_pk))
 
 
+_CUSTOM_VALUES = (
+    select(CV.resource_pk, CV.value, CV.created_at, CV.updated_at, CP.id, CP.name, CP.value_type, CP.pk)
+    .join(custom_property, CP.pk == CV.property_pk)
+    .where(CV.resource_pk.in_(bindparam("pks", expanding=True)))
+    .order_by(CV.resource_pk, CP.pk)
+)
+
+
 def custom_values_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for chunk in _chunks(pks):
-        stmt = (
-            select(
-                CV.resource_pk,
-                CV.value,
-                CV.created_at,
-                CV.updated_at,
-                CP.id,
-                CP.name,
-                CP.value_type,
-                CP.pk,
-            )
-            .join(custom_property, CP.pk == CV.property_pk)
-            .where(CV.resource_pk.in_(chunk))
-            .order_by(CV.resource_pk, CP.pk)
-        )
-        for row in conn.execute(stmt):
+        for row in conn.execute(_CUSTOM_VALUES, {"pks": chunk}):
             items = found[row.resource_pk]
             items.append(
                 {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from cairn.core.principal import Principal
 from cairn.models.common import iso, utc_now
@@ -79,26 +79,31 @@ def record(
     diff = changes(before_snap, after_snap)
     if event == "updated" and not diff:
         return None
-    current = conn.execute(
-        select(func.max(V.version)).where(
-            V.workspace_id == principal.workspace_id, V.resource_id == resource_id
-        )
-    ).scalar_one()
+    current = conn.execute(_LAST_VERSION, {"ws": principal.workspace_id, "rid": resource_id}).scalar_one()
     version = int(current or 0) + 1
     conn.execute(
-        insert(resource_version).values(
-            workspace_id=principal.workspace_id,
-            resource_id=resource_id,
-            version=version,
-            event=event,
-            actor_id=principal.key_id,
-            actor_name=principal.name,
-            at=utc_now(),
-            changes=diff,
-            snapshot=after_snap if after_snap is not None else before_snap,
-        )
+        _INSERT,
+        {
+            "workspace_id": principal.workspace_id,
+            "resource_id": resource_id,
+            "version": version,
+            "event": event,
+            "actor_id": principal.key_id,
+            "actor_name": principal.name,
+            "at": utc_now(),
+            "changes": diff,
+            "snapshot": after_snap if after_snap is not None else before_snap,
+        },
     )
     return version
+
+
+# Built once: every write records a version, and building the statements cost more than
+# running them.
+_LAST_VERSION = select(func.max(V.version)).where(
+    V.workspace_id == bindparam("ws"), V.resource_id == bindparam("rid")
+)
+_INSERT = insert(resource_version)
 
 
 def versions(

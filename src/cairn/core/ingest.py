@@ -11,13 +11,17 @@ transaction, so a bad line leaves the catalog as it was.
 from __future__ import annotations
 
 import csv
+import gc
+import hashlib
 import io
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -38,10 +42,11 @@ from cairn.models.common import InputModel, ShortText, Text, utc_now
 from cairn.models.resources import LIST_FIELDS, EntityTypeName
 from cairn.store import Store
 from cairn.store import resources as repo
-from cairn.store.schema import integration, lineage_edge, resource, resource_detail
+from cairn.store.schema import ingest_state, integration, lineage_edge, resource, resource_detail
 
 R = resource.c
 D = resource_detail.c
+S = ingest_state.c
 _CHUNK = 500
 
 # Parents the Secoda file format names by title instead of by databuilder id (a table's
@@ -299,6 +304,19 @@ class MetadataIngest:
         origin: str = "import",
     ) -> IngestResult:
         principal.require_write()
+        with no_gc():
+            return self._run(principal, integration_id, records, links, source=source, origin=origin)
+
+    def _run(
+        self,
+        principal: Principal,
+        integration_id: str,
+        records: Sequence[Record],
+        links: Sequence[Link],
+        *,
+        source: str,
+        origin: str,
+    ) -> IngestResult:
         order = self.prepare(records)
         with self.store.write() as conn:
             self.require_integration(conn, principal, integration_id)
@@ -387,13 +405,14 @@ class MetadataIngest:
     ) -> IngestResult:
         ws = principal.workspace_id
         existing = _existing(conn, ws, integration_id)
-        existing_details = _details(conn, [row["pk"] for row in existing.values()])
         result = IngestResult()
         now = utc_now()
+        template = _row_template(ws, integration_id, now)
+        cased: dict[str, str] = {}  # column titles repeat across tables
         inserts: list[dict[str, Any]] = []
         detail_inserts: list[dict[str, Any]] = []
-        changes: list[dict[str, Any]] = []
-        detail_changes: list[tuple[int, dict[str, Any] | None, bool]] = []
+        digests: list[dict[str, Any]] = []
+        to_compare: list[tuple[Record, dict[str, Any], dict[str, Any], str]] = []
         touched_parents: set[str] = set()
         context: dict[str, tuple[str, str, dict[str, Any]]] = {}  # id -> (resource id, title_full, metadata)
         seen: set[str] = set()
@@ -410,22 +429,26 @@ class MetadataIngest:
                 "entity_type": record.entity_type,
                 "title": record.title,
                 "title_full": full,
-                "title_cased": camel_case(record.title),
+                "title_cased": cased.get(record.title)
+                or cased.setdefault(record.title, camel_case(record.title)),
                 "description": record.description,
                 "definition": record.definition,
                 "native_type": record.native_type,
-                "parent_id": parent[0] if parent else None,
+                "parent_id": parent_id,
                 "external_updated_at": record.external_updated_at,
                 "search_metadata": metadata,
                 "stale": False,
             }
+            digest = _digest(wanted, record.details)
             stored = existing.get(record.databuilder_id)
             if stored is None:
-                row = _new_row(ws, integration_id, record, wanted, now)
+                row = {**template, **wanted, "id": str(uuid.uuid4()), "databuilder_id": record.databuilder_id}
                 inserts.append(row)
                 if record.details:
                     detail_inserts.append({"resource_pk": None, "workspace_id": ws, "data": record.details})
                     row["_details"] = detail_inserts[-1]
+                digests.append({"resource_pk": None, "workspace_id": ws, "digest": digest, "synced_at": now})
+                row["_digest"] = digests[-1]
                 if parent_id:
                     touched_parents.add(parent_id)
                 resource_id = row["id"]
@@ -435,38 +458,44 @@ class MetadataIngest:
                 if stored["archived"]:
                     # A resource someone deleted stays deleted; the file no longer revives it.
                     deleted.add(record.databuilder_id)
-                    context[record.databuilder_id] = (resource_id, full, metadata)
                     result.unchanged += 1
-                    result.ids[record.databuilder_id] = resource_id
-                    continue
-                diff = {k: v for k, v in wanted.items() if not _same(k, stored[k], v)}
-                old_details = existing_details.get(stored["pk"])
-                details_changed = (old_details or {}) != record.details
-                if diff or details_changed:
-                    diff["updated_at"] = now
-                    if "stale" in diff:
-                        diff["stale_at"] = None
-                    if "parent_id" in diff:
-                        touched_parents.update(p for p in (stored["parent_id"], parent_id) if p)
-                    changes.append({"_pk": stored["pk"], **diff})
-                    if details_changed:
-                        detail_changes.append((stored["pk"], record.details or None, old_details is not None))
-                    result.updated += 1
+                elif (
+                    stored["digest"] == digest
+                    and not stored["stale"]
+                    and _utc(stored["updated_at"]) == _utc(stored["synced_at"])
+                ):
+                    result.unchanged += 1  # what this record asks for is what the last ingest wrote
                 else:
-                    result.unchanged += 1
+                    to_compare.append((record, wanted, stored, digest))
             context[record.databuilder_id] = (resource_id, full, metadata)
             result.ids[record.databuilder_id] = resource_id
 
         if inserts:
+            if conn.dialect.name == "sqlite" and len(inserts) > 10_000:
+                # A bulk load touches index pages all over the file (random UUIDs): a larger page
+                # cache for this connection keeps it from thrashing, as the importer does.
+                conn.exec_driver_sql("PRAGMA cache_size=-262144")
             repo.insert_rows(conn, inserts)
             for row in inserts:
-                detail = row.pop("_details", None)
-                if detail is not None:
-                    detail["resource_pk"] = row["pk"]
+                for key in ("_details", "_digest"):
+                    side = row.pop(key, None)
+                    if side is not None:
+                        side["resource_pk"] = row["pk"]
             if detail_inserts:
                 repo.executemany(conn, resource_detail, detail_inserts)
+        changes, detail_changes = self._compare(conn, to_compare, now, touched_parents, result)
+        digests.extend(
+            {
+                "resource_pk": stored["pk"],
+                "workspace_id": ws,
+                "digest": digest,
+                "synced_at": stored["synced_at"],
+            }
+            for _, _, stored, digest in to_compare
+        )
         _apply_changes(conn, changes)
         _apply_detail_changes(conn, ws, detail_changes)
+        _store_digests(conn, digests)
         gone = [
             row["pk"]
             for key, row in existing.items()
@@ -485,6 +514,41 @@ class MetadataIngest:
             conn, principal, integration_id, result, links, origin=origin, types=types, deleted=deleted
         )
         return result
+
+    @staticmethod
+    def _compare(
+        conn: Connection,
+        candidates: list[tuple[Record, dict[str, Any], dict[str, Any], str]],
+        now: datetime,
+        touched_parents: set[str],
+        result: IngestResult,
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any] | None, bool]]]:
+        """Field by field, for the records whose digest or resource changed since the last ingest."""
+        pks = [stored["pk"] for _, _, stored, _ in candidates]
+        rows = _full_rows(conn, pks)
+        details = _details(conn, pks)
+        changes: list[dict[str, Any]] = []
+        detail_changes: list[tuple[int, dict[str, Any] | None, bool]] = []
+        for record, wanted, light, _ in candidates:
+            stored = rows[light["pk"]]
+            diff = {k: v for k, v in wanted.items() if not _same(k, stored[k], v)}
+            old_details = details.get(light["pk"])
+            details_changed = (old_details or {}) != record.details
+            if not diff and not details_changed:
+                light["synced_at"] = stored["updated_at"]  # nothing written: still as it was
+                result.unchanged += 1
+                continue
+            light["synced_at"] = now
+            diff["updated_at"] = now
+            if "stale" in diff:
+                diff["stale_at"] = None
+            if "parent_id" in diff:
+                touched_parents.update(p for p in (stored["parent_id"], wanted["parent_id"]) if p)
+            changes.append({"_pk": light["pk"], **diff})
+            if details_changed:
+                detail_changes.append((light["pk"], record.details or None, old_details is not None))
+            result.updated += 1
+        return changes, detail_changes
 
     def apply_links_in(
         self,
@@ -549,6 +613,19 @@ class MetadataIngest:
         return len(specs)
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """A bulk ingest builds hundreds of thousands of small containers, none of them cyclic:
+    the cyclic collector would rescan them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _check_parent(record: Record, parent_type: str | None) -> None:
     allowed = ALLOWED_PARENTS[record.entity_type]
     if parent_type is None:
@@ -567,15 +644,41 @@ def _check_parent(record: Record, parent_type: str | None) -> None:
 
 
 def _existing(conn: Connection, workspace_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
-    stmt = select(
-        R.pk,
-        R.id,
-        R.databuilder_id,
-        R.archived,
-        *(R[name] for name in _COMPARED if name not in ("stale",)),
-        R.stale,
-    ).where(R.workspace_id == workspace_id, R.integration_id == integration_id, R.databuilder_id.is_not(None))
-    return {row.databuilder_id: dict(row._mapping) for row in conn.execute(stmt)}
+    """The integration's resources by databuilder id, with what the last ingest left on them."""
+    stmt = (
+        select(R.pk, R.id, R.databuilder_id, R.archived, R.stale, R.updated_at, S.digest, S.synced_at)
+        .outerjoin(ingest_state, S.resource_pk == R.pk)
+        .where(
+            R.workspace_id == workspace_id, R.integration_id == integration_id, R.databuilder_id.is_not(None)
+        )
+    )
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    key = names.index("databuilder_id")
+    return {row[key]: dict(zip(names, row, strict=True)) for row in result}
+
+
+def _full_rows(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    columns = [R.pk, R.updated_at, *(R[name] for name in _COMPARED)]
+    for start in range(0, len(pks), _CHUNK):
+        for row in conn.execute(select(*columns).where(R.pk.in_(list(pks[start : start + _CHUNK])))):
+            found[row.pk] = dict(row._mapping)
+    return found
+
+
+def _digest(wanted: dict[str, Any], details: dict[str, Any]) -> str:
+    payload = orjson.dumps([wanted, details], option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def _store_digests(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    pks = [r["resource_pk"] for r in rows]
+    for start in range(0, len(pks), _CHUNK):
+        conn.execute(delete(ingest_state).where(S.resource_pk.in_(pks[start : start + _CHUNK])))
+    repo.executemany(conn, ingest_state, rows)
 
 
 def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -593,14 +696,10 @@ def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _new_row(
-    workspace_id: str, integration_id: str, record: Record, wanted: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
+def _row_template(workspace_id: str, integration_id: str, now: datetime) -> dict[str, Any]:
+    template: dict[str, Any] = {
         "workspace_id": workspace_id,
-        "id": str(uuid.uuid4()),
         "integration_id": integration_id,
-        "databuilder_id": record.databuilder_id,
         "definition_version": 1,
         "children_count": 0,
         # Metadata an integration brings in is visible to every role, like Secoda's extractions.
@@ -614,11 +713,10 @@ def _new_row(
         "display_metadata": {},
         "created_at": now,
         "updated_at": now,
-        **wanted,
     }
     for name in LIST_FIELDS:
-        row[name] = []
-    return row
+        template[name] = []
+    return template
 
 
 def _apply_changes(conn: Connection, changes: list[dict[str, Any]]) -> None:

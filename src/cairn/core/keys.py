@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -169,16 +170,17 @@ class KeyResolver:
 
     def resolve(self, token: str) -> Principal:
         digest = _digest(token)
-        return self._resolve(digest, api_key.c.key_hash == digest, "Invalid API key.")
+        return self._resolve(digest, lambda: api_key.c.key_hash == digest, "Invalid API key.")
 
     def resolve_id(self, key_id: str) -> Principal:
         """The principal of a key named by id: a signed UI session holds the id, never the token.
 
         The same revocation and expiry rules apply, so revoking a key ends its sessions too.
         """
-        return self._resolve("id:" + key_id, api_key.c.id == key_id, "Your session has ended.")
+        return self._resolve("id:" + key_id, lambda: api_key.c.id == key_id, "Your session has ended.")
 
-    def _resolve(self, cache_key: str, where: ColumnElement[bool], unknown: str) -> Principal:
+    def _resolve(self, cache_key: str, where: Callable[[], ColumnElement[bool]], unknown: str) -> Principal:
+        # ``where`` is only built on a miss: building the clause cost more than the cache hit.
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(cache_key)
@@ -199,7 +201,7 @@ class KeyResolver:
                     catalog_user,
                     and_(user.workspace_id == api_key.c.workspace_id, user.id == api_key.c.user_id),
                 )
-                .where(where)
+                .where(where())
             ).first()
             if row is None:
                 raise AuthenticationFailed(unknown)

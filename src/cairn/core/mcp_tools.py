@@ -11,12 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from cairn.core import filters as flt
 from cairn.core.errors import CairnError
 from cairn.core.lineage import LineageService
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, ResourceService
+from cairn.core.search import SearchService
+from cairn.models.search import SearchQuery
 from cairn.store import Store
 
 DATA_ASSET_TYPES = ("table", "column", "dashboard", "chart", "database", "schema", "job", "event", "query")
@@ -86,6 +89,7 @@ class McpTools:
     def __init__(self, store: Store) -> None:
         self.resources = ResourceService(store)
         self.lineage = LineageService(store)
+        self.search = SearchService(store)
         self.tools: dict[str, Callable[[Principal, dict[str, Any]], Any]] = {
             "search_data_assets": lambda p, a: self._search(p, a, DATA_ASSET_TYPES),
             "search_documentation": lambda p, a: self._search(p, a, DOCUMENTATION_TYPES),
@@ -111,17 +115,12 @@ class McpTools:
     def _search(self, principal: Principal, arguments: dict[str, Any], types: tuple[str, ...]) -> Any:
         query = _text_arg(arguments, "query")
         page = _int_arg(arguments, "page", 1) or 1
-        node = flt.parse_filter(
-            {
-                "operator": "and",
-                "operands": [
-                    {"operator": "in", "field": "entity_type", "value": list(types)},
-                    {"operator": "contains", "field": "title", "value": query},
-                ],
-            }
-        )
         try:
-            result = self.resources.list(principal, filter_node=node, paging=PageRequest(page, PAGE_SIZE))
+            wanted = SearchQuery(q=query, entity_type=list(types), page=page, page_size=PAGE_SIZE)
+        except ValidationError as exc:
+            raise ToolError(f"'query': {exc.errors()[0]['msg']}") from exc
+        try:
+            result = self.search.search(principal, wanted)
         except CairnError as exc:
             raise ToolError(exc.message) from exc
         return {
@@ -129,7 +128,7 @@ class McpTools:
             "page": page,
             "count": result.count,
             "total_pages": result.total_pages,
-            "results": [_summary(e) for e in result.items],
+            "results": [{**_summary(hit.resource), "score": hit.score} for hit in result.results],
         }
 
     def _retrieve(self, principal: Principal, arguments: dict[str, Any]) -> Any:

@@ -172,7 +172,10 @@ class ResourceService:
         sort: Sequence[flt.SortKey] | None = None,
         paging: PageRequest = PageRequest(),
         team: str | None = None,
+        count_up_to: int | None = None,
     ) -> PageResult:
+        """``count_up_to``: count matches only that far (pages that show "1,000+" need no full
+        count, which on a million rows costs more than the page itself); None counts them all."""
         node = filter_node
         if team:
             # ``teams`` narrows to resources of any of the given (comma-separated) teams.
@@ -185,7 +188,7 @@ class ResourceService:
             where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
         keys = list(sort) if sort else flt.DEFAULT_SORT
         with self.store.read() as conn:
-            total = repo.count(conn, where)
+            total = repo.count(conn, where, up_to=count_up_to)
             total_pages = check_page(paging, total)
             offset = (paging.page - 1) * paging.page_size
             limit = paging.page_size

@@ -5,7 +5,8 @@ index is the backend's (``cairn.store.search``: SQLite FTS5, PostgreSQL tsvector
 visibility, filters and facets are the same SQL on both.
 
 Ranking: a tier says why a resource matched (exact title > title prefix > title phrase > all
-words in the title > title_full or description phrase > definition or column name),
+words in the title > title_full phrase or all words in the description > definition or column
+name),
 and a boost orders resources within a tier: popularity (log of internal + external usage),
 verified, documented. A tier is worth more than the largest boost, so boosts never reorder
 tiers. Archived and stale resources are hidden exactly as the catalog list hides them (the
@@ -27,10 +28,9 @@ from dataclasses import dataclass
 from string import ascii_lowercase, digits
 from typing import Any, get_args
 
-from sqlalchemy import ColumnElement, Connection, Float, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from cairn.core import extras, visibility
-from cairn.core import filters as flt
 from cairn.core.hierarchy import canonical_type
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, ResourceService, check_page
@@ -45,11 +45,12 @@ from cairn.models.search import (
 )
 from cairn.store import Store
 from cairn.store import resources as repo
-from cairn.store.schema import catalog_user, integration, resource, resource_member, tag
+from cairn.store.schema import catalog_user, integration, resource, resource_member, search_doc, tag
 from cairn.store.search import Field, Term, text_index
 
 R = resource.c
 M = resource_member.c
+D = search_doc.c
 
 MAX_WORDS = 12
 FUZZY_MIN_LENGTH = 4
@@ -59,12 +60,9 @@ FRAGMENT_RADIUS = 80
 
 # Tier numbers as the ranking SQL computes them: 0 is the lowest (the Literal lists best first).
 TIER_NAMES: tuple[Tier, ...] = tuple(reversed(get_args(Tier)))
+# A tier is worth more than the largest boost: search_doc.boost (migration 0012_search_doc) is
+# min(12, 0.75 ln(1 + usage)) + 4 if verified + 3 if documented, at most 19.
 TIER_WEIGHT = 20.0
-# Boosts add up to less than one tier (12 + 4 + 3 < 20).
-MAX_POPULARITY_BOOST = 12.0
-POPULARITY_SCALE = 0.75
-VERIFIED_BOOST = 4.0
-DOCUMENTED_BOOST = 3.0
 # Column names are the lowest tier: a column's whole score (its own tier and boosts) is scaled
 # into the band below one tier, so "customer" finds the customer tables before the thousands
 # of customer_id columns, and still orders the columns among themselves.
@@ -125,13 +123,6 @@ class _Plan:
         return sorted(k.translate(_ASCII_LOWER) for k in keys)
 
 
-def _title_key() -> ColumnElement[str]:
-    key: ColumnElement[str] = func.coalesce(R.title, "")
-    for separator in (" ", "_", ".", "-"):
-        key = func.replace(key, separator, "")
-    return func.lower(key)
-
-
 class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -140,22 +131,23 @@ class SearchService:
 
     def search(self, principal: Principal, query: SearchQuery) -> SearchResult:
         words = query_words(query.q)
-        node = self._filters(query)
+        filters = self._filters(principal, query)
         paging = PageRequest(page=query.page, page_size=query.page_size)
         if not words:
             check_page(paging, 0)
             return self._empty(query)
-        base = self.resources.visibility(principal, node)
-        if node is not None:
-            base = and_(base, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
+        # The catalog's own visibility rule, over the search documents (same columns).
+        base = and_(*ResourceService.visibility_of(search_doc, principal), *filters)
         plan = _Plan(self._terms(words, fuzzy=False), "".join(words).translate(_ASCII_LOWER), False)
         with self.store.read() as conn:
-            where = and_(base, self.index.matches(plan.terms))
+            where = and_(base, self.index.matches(plan.terms, pk=D.pk))
             facets, total = self._facets(conn, principal, where)
             if total == 0 and any(self._fuzzable(w) for w in words):
-                plan = _Plan(self._terms(words, fuzzy=True), plan.key, True)
-                where = and_(base, self.index.matches(plan.terms))
-                facets, total = self._facets(conn, principal, where)
+                terms = self._fuzzy_terms(conn, words)
+                if terms is not None:
+                    plan = _Plan(terms, plan.key, True)
+                    where = and_(base, self.index.matches(plan.terms, pk=D.pk))
+                    facets, total = self._facets(conn, principal, where)
             total_pages = check_page(paging, total)
             hits = self._page(conn, principal, where, plan, paging) if total else []
         return SearchResult(
@@ -184,56 +176,76 @@ class SearchService:
                 alternatives = (word, *one_edit_variants(word))
                 fuzzed += 1
             # The last word may be incomplete (search as you type): it also matches as a prefix.
-            terms.append(Term(alternatives, prefix=position == len(words) - 1))
+            # A one-letter prefix would match most of the index; it must match as a word.
+            terms.append(Term(alternatives, prefix=position == len(words) - 1 and len(word) > 1))
         return tuple(terms)
 
-    @staticmethod
-    def _filters(query: SearchQuery) -> flt.Filter | None:
-        conditions: list[flt.Filter] = []
-        wanted: dict[str, list[str]] = {
-            "entity_type": [canonical_type(t) for t in query.entity_type],
-            "integration": query.integration,
-            "database": query.database,
-            "schema": query.schema_,
-            "tags": query.tags,
-            "owners": query.owners,
-            "collections": query.collections,
-        }
-        for name, values in wanted.items():
-            if values:
-                conditions.append(flt.Condition("in", flt.FIELDS[name], tuple(dict.fromkeys(values))))
-        if not conditions:
+    def _fuzzy_terms(self, conn: Connection, words: Sequence[str]) -> tuple[Term, ...] | None:
+        """The typo-tolerant terms, narrowed to variants the index holds (None: no match)."""
+        terms = self._terms(words, fuzzy=True)
+        variants = sorted({a for t in terms for a in t.alternatives[1:]})
+        known = set(self.index.known(conn, variants))
+        narrowed = tuple(
+            Term((t.alternatives[0], *(a for a in t.alternatives[1:] if a in known)), t.prefix) for t in terms
+        )
+        if all(len(t.alternatives) == 1 for t in narrowed):
             return None
-        return flt.Logical("and", tuple(conditions))
+        return narrowed
+
+    @staticmethod
+    def _filters(principal: Principal, query: SearchQuery) -> list[ColumnElement[bool]]:
+        """List filters match any of their values; different filters all apply."""
+        conditions: list[ColumnElement[bool]] = []
+        scalar = {
+            D.entity_type: list(dict.fromkeys(canonical_type(t) for t in query.entity_type)),
+            D.integration_id: query.integration,
+            D.database: query.database,
+            D.schema: query.schema_,
+        }
+        for column, values in scalar.items():
+            if values:
+                conditions.append(column.in_(values))
+        for field in _LIST_FACETS:
+            values = getattr(query, field)
+            if values:
+                members = select(M.resource_pk).where(
+                    M.workspace_id == principal.workspace_id, M.field == field, M.value.in_(values)
+                )
+                conditions.append(D.pk.in_(members))
+        return conditions
 
     def _tier(self, plan: _Plan) -> ColumnElement[int]:
-        title_only: Sequence[Field] = ("title",)
+        words = [t.alternatives[0] for t in plan.terms]
+        phrase = " " + " ".join(words)
+        multi = len(words) > 1
         context: Sequence[Field] = ("title_full", "description")
         whens: list[tuple[ColumnElement[bool], int]] = []
-        key = _title_key()
         if plan.fuzzy:
-            whens.append((key.in_(plan.fuzzy_keys()), 5))
-        else:
-            whens.append((key == plan.key, 5))
-            whens.append((key.like(plan.key + "%"), 4))
-        whens.append((self.index.matches(plan.terms, fields=title_only, phrase=True), 3))
-        if len(plan.terms) > 1:
-            whens.append((self.index.matches(plan.terms, fields=title_only), 2))
-        whens.append((self.index.matches(plan.terms, fields=context, phrase=True), 1))
-        if len(plan.terms) > 1:
+            whens.append((D.title_key.in_(plan.fuzzy_keys()), 5))
+            whens.append((self.index.matches(plan.terms, fields=("title",), pk=D.pk), 3))
+            whens.append((self.index.matches(plan.terms, fields=context, pk=D.pk), 1))
+            return case(*whens, else_=0)
+        # The words columns are space-framed, so " dim cust" is a phrase starting at a word.
+        whens.append((D.title_key == plan.key, 5))
+        whens.append((D.title_key.startswith(plan.key, autoescape=True), 4))
+        whens.append((D.title_words.contains(phrase, autoescape=True), 3))
+        if multi:
+            whens.append((self._all_words(D.title_words, words), 2))
+        in_context = [
+            D.path_words.contains(phrase, autoescape=True),
+            self.index.matches(plan.terms, fields=("description",), pk=D.pk),
+        ]
+        if multi:
             # A qualified name (``analytics.dim_customer``) names some of the path's parts.
-            whens.append((self.index.matches(plan.terms, fields=("title_full",)), 1))
+            in_context.append(self._all_words(D.path_words, words))
+        whens.append((or_(*in_context), 1))
         return case(*whens, else_=0)
 
     @staticmethod
-    def _boost() -> ColumnElement[float]:
-        usage = cast(R.internal_usage + R.external_usage, Float)
-        popularity = POPULARITY_SCALE * func.ln(1.0 + usage)
-        return (
-            case((popularity > MAX_POPULARITY_BOOST, MAX_POPULARITY_BOOST), else_=popularity)
-            + case((R.verified.is_(True), VERIFIED_BOOST), else_=0.0)
-            + case((and_(R.description.is_not(None), R.description != ""), DOCUMENTED_BOOST), else_=0.0)
-        )
+    def _all_words(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
+        parts = [column.contains(f" {w} ", autoescape=True) for w in words[:-1]]
+        parts.append(column.contains(f" {words[-1]}", autoescape=True))
+        return and_(*parts)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -246,41 +258,40 @@ class SearchService:
         paging: PageRequest,
     ) -> list[SearchHit]:
         tier = self._tier(plan).label("tier")
-        raw = tier * TIER_WEIGHT + self._boost()
-        score = case((R.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
+        raw = tier * TIER_WEIGHT + D.boost
+        score = case((D.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
         ranked = (
-            select(R.pk, R.entity_type, tier, score)
+            select(D.pk, D.entity_type, tier, score)
             .where(where)
-            .order_by(score.desc(), func.length(R.title), R.id)
+            .order_by(score.desc(), func.length(D.title_key), D.pk)
             .limit(paging.page_size)
             .offset((paging.page - 1) * paging.page_size)
         )
         order = conn.execute(ranked).all()
         rows = {row.pk: row for row in conn.execute(select(resource).where(R.pk.in_([o.pk for o in order])))}
-        ordered = [rows[o.pk] for o in order if o.pk in rows]
+        ordered = [rows[o.pk] for o in order]
         permissions = principal.permissions()
         entities = [repo.to_entity(row, permissions) for row in ordered]
         extras.decorate(conn, ordered, entities)
-        visibility.redact(conn, principal, entities)  # before highlights: they quote the entity
-        hits: list[SearchHit] = []
-        for o, entity in zip(order, entities, strict=True):
-            hits.append(
-                SearchHit(
-                    resource=entity,
-                    score=round(float(o.score), 4),
-                    tier=LOWEST_TIER if o.entity_type == "column" else TIER_NAMES[int(o.tier)],
-                    highlights=highlights(entity, plan.terms),
-                )
+        visibility.redact(conn, principal, entities)
+        return [
+            SearchHit(
+                resource=entity,
+                score=round(float(o.score), 4),
+                tier=LOWEST_TIER if o.entity_type == "column" else TIER_NAMES[int(o.tier)],
+                highlights=highlights(entity, plan.terms),
             )
-        return hits
+            for o, entity in zip(order, entities, strict=True)
+        ]
 
     def _facets(
         self, conn: Connection, principal: Principal, where: ColumnElement[bool]
     ) -> tuple[dict[str, list[FacetValue]], int]:
-        database = R.search_metadata["database"].as_string()
-        schema = R.search_metadata["schema"].as_string()
-        grouped = select(R.entity_type, R.integration_id, database, schema, func.count()).where(where)
-        grouped = grouped.group_by(R.entity_type, R.integration_id, database, schema)
+        grouped = (
+            select(D.entity_type, D.integration_id, D.database, D.schema, func.count())
+            .where(where)
+            .group_by(D.entity_type, D.integration_id, D.database, D.schema)
+        )
         counts: dict[str, defaultdict[str, int]] = {name: defaultdict(int) for name in FACETS}
         total = 0
         for entity_type, integration_id, db, sch, n in conn.execute(grouped):
@@ -299,12 +310,13 @@ class SearchService:
                 .where(
                     M.workspace_id == principal.workspace_id,
                     M.field.in_(_LIST_FACETS),
-                    M.resource_pk.in_(select(R.pk).where(where)),
+                    M.resource_pk.in_(select(D.pk).where(where)),
                 )
                 .group_by(M.field, M.value)
             )
             for field, value, n in conn.execute(members):
                 counts[field][value] += n
+        self._drop_hidden_ancestry(conn, principal, counts)
         top = {
             name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
             for name, values in counts.items()
@@ -315,6 +327,30 @@ class SearchService:
             for name, values in top.items()
         }
         return facets, total
+
+    def _drop_hidden_ancestry(
+        self, conn: Connection, principal: Principal, counts: dict[str, defaultdict[str, int]]
+    ) -> None:
+        """A visible table under a hidden schema must not name it: database and schema facet
+        values are kept only when the caller can see a database or schema of that name."""
+        if principal.is_admin:
+            return
+        for name in ("database", "schema"):
+            wanted = list(counts[name])
+            if not wanted:
+                continue
+            visible = set(
+                conn.execute(
+                    select(R.title).where(
+                        self.resources.visibility(principal, None),
+                        R.entity_type == name,
+                        R.title.in_(wanted),
+                    )
+                ).scalars()
+            )
+            for value in wanted:
+                if value not in visible:
+                    del counts[name][value]
 
     def _labels(
         self, conn: Connection, principal: Principal, top: dict[str, list[tuple[str, int]]]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 
 from cairn.core.errors import InvalidInput
 from cairn.core.principal import Principal
@@ -60,6 +60,8 @@ def parse(sql: str, dialect: str | None) -> Any:
         raise InvalidInput(
             f"sql cannot be parsed{where}: {first.get('description', exc)}", field="sql"
         ) from exc
+    except (SqlglotError, RecursionError) as exc:  # tokenizer errors, absurd nesting
+        raise InvalidInput(f"sql cannot be parsed: {str(exc)[:300]}", field="sql") from exc
     if len(statements) != 1:
         raise InvalidInput("send exactly one SQL statement", field="sql")
     statement: Any = statements[0]
@@ -134,7 +136,9 @@ class SqlLineage:
         if not refs:
             return {}
         visible = and_(*ResourceService.visibility_of(resource, principal))
-        names = sorted({r.name.lower() for r in refs})
+        # Unquoted SQL names match whatever case the catalog wrote; these spellings keep the
+        # lookup on the (workspace, title) index instead of a scan of lower(title).
+        names = sorted({v for r in refs for v in (r.name, r.name.lower(), r.name.upper())})
         rows = conn.execute(
             select(
                 R.id,
@@ -144,6 +148,8 @@ class SqlLineage:
                 R.native_type,
                 R.integration_id,
                 R.search_metadata,
+                R.external_usage,
+                R.entity_type,
                 integration.c.name.label("integration_title"),
                 integration.c.type.label("integration_type"),
             )
@@ -151,9 +157,13 @@ class SqlLineage:
                 integration,
                 and_(integration.c.workspace_id == R.workspace_id, integration.c.id == R.integration_id),
             )
-            .where(visible, R.entity_type == "table", func.lower(R.title).in_(names))
-            .order_by(R.external_usage.desc(), R.id)
+            .where(visible, R.title.in_(names))
         ).all()
+        # The type is checked here: in SQL it would steer the planner to the (type, usage) index,
+        # a scan of every table, instead of the title index.
+        rows = [r for r in rows if r.entity_type == "table"]
+        # The most used table wins a tie (two schemas with the same table name and no schema given).
+        rows.sort(key=lambda r: (-r.external_usage, r.id))
         found: dict[TableRef, dict[str, Any]] = {}
         for ref in refs:
             want_schema = (ref.schema or schema or "").lower() or None
@@ -188,11 +198,13 @@ class SqlLineage:
             return out
         visible = and_(*ResourceService.visibility_of(resource, principal))
         rows = conn.execute(
-            select(R.id, R.title, R.parent_id).where(
-                visible, R.entity_type == "column", R.parent_id.in_(sorted(table_ids))
+            select(R.id, R.title, R.parent_id, R.entity_type).where(
+                visible, R.parent_id.in_(sorted(table_ids))
             )
         )
         for row in rows:
+            if row.entity_type != "column":  # filtered here so the parent index is the one used
+                continue
             out[row.parent_id].setdefault((row.title or "").lower(), row.id)
         return out
 

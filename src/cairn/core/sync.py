@@ -13,6 +13,7 @@ from cairn.core.errors import InvalidInput
 from cairn.core.ingest import (
     IngestResult,
     MetadataIngest,
+    no_gc,
     parse_lineages_jsonl,
     parse_resources_csv,
     parse_resources_jsonl,
@@ -57,6 +58,17 @@ class IntegrationSync:
                 "upload a CSV as 'file', or JSON Lines as 'resources_file' (and optionally 'lineages_file')",
                 field="file",
             )
+        with no_gc():
+            return self._import_metadata(principal, integration_id, csv_file, resources_file, lineages_file)
+
+    def _import_metadata(
+        self,
+        principal: Principal,
+        integration_id: str,
+        csv_file: bytes | None,
+        resources_file: bytes | None,
+        lineages_file: bytes | None,
+    ) -> dict[str, Any]:
         records = (
             parse_resources_csv(csv_file)
             if csv_file is not None

@@ -37,6 +37,10 @@ def _check_json(value: Any, depth: int = 0) -> Any:
         raise ValueError(f"must not be nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
         _check_storable(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        # The JSON encoder (orjson) and both databases' JSON types stop at 64 bits.
+        if not -(2**63) <= value <= MAX_INT:
+            raise ValueError("integers must fit in 64 bits")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_storable(str(key))
@@ -45,6 +49,11 @@ def _check_json(value: Any, depth: int = 0) -> Any:
         for item in value:
             _check_json(item, depth + 1)
     return value
+
+
+def check_json(value: Any) -> Any:
+    """Validate free-form JSON from outside (every key and string storable)."""
+    return _check_json(value)
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json)]

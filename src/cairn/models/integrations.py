@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, Field, JsonValue
 
-from cairn.models.common import Identifier, InputModel, JsonObject, ReadModel, ShortText, Text
+from cairn.models.common import Identifier, InputModel, JsonObject, ReadModel, ShortText, Text, check_json
 
 
 class IntegrationCreate(InputModel):
@@ -60,7 +60,7 @@ class AirflowDag(InputModel):
     dag_id: ShortText = Field(min_length=1)
     start_date: datetime | None = None
     end_date: datetime | None = None
-    schedule_interval: JsonValue = None
+    schedule_interval: Annotated[JsonValue, AfterValidator(check_json)] = None
     catchup: bool | None = None
     is_paused_upon_creation: bool | None = None
     description: Text | None = None

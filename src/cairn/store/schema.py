@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -172,7 +173,7 @@ Index(
 Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
-Index("ix_resource_title", resource.c.workspace_id, resource.c.title)
+Index("ix_resource_title", resource.c.workspace_id, resource.c.title, resource.c.entity_type)
 
 resource_member = Table(
     "resource_member",
@@ -216,6 +217,27 @@ resource_search = Table(
     Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
 )
 Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
+
+# One narrow row per resource with what a search reads of each match (migration
+# 0012_search_doc, kept by triggers on ``resource``): the visibility columns, facet values, the
+# ranking boost and the title/path words the ranking tiers test.
+search_doc = Table(
+    "search_doc",
+    metadata,
+    Column("pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("integration_id", Id),
+    Column("database", Str),
+    Column("schema", Str),
+    Column("boost", Float, nullable=False),
+    Column("title_key", Str, nullable=False),
+    Column("title_words", Str, nullable=False),
+    Column("path_words", Str, nullable=False),
+)
 
 # One row per change of a resource; ``snapshot`` is the state after the change.
 resource_version = Table(
@@ -465,6 +487,18 @@ integration_artifact = Table(
     Column("name", String(32), primary_key=True),
     Column("content", Text, nullable=False),
     Column("uploaded_at", Timestamp, nullable=False),
+)
+
+# What the last ingest wrote for a resource: a digest of the values its source record asked for
+# and the resource's ``updated_at`` right after. A re-ingest whose record has the same digest,
+# of a resource nobody changed since, has nothing to compare or write.
+ingest_state = Table(
+    "ingest_state",
+    metadata,
+    Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("synced_at", Timestamp, nullable=False),
 )
 
 # ---- connectors ----

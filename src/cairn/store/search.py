@@ -1,6 +1,6 @@
 """Full-text match conditions, one implementation per backend (index: migration 0012_search).
 
-The core describes what must match (terms, the fields they must be in, phrase or not); each
+The core describes what must match (terms and the fields they must be in); each
 backend turns that into ``resource.pk IN (<index lookup>)``, so the rest of a search query
 (visibility, filters, ranking, facets) is ordinary SQL over ``resource`` on both backends.
 """
@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import count
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, Integer, bindparam, column, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
 
 from cairn.store.schema import resource, resource_search
 
@@ -31,52 +41,65 @@ class Term:
 
 class TextIndex(Protocol):
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        """Resources whose ``fields`` hold every term (adjacent and in order with ``phrase``)."""
+        """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
         ...
 
-
-_names = count()
-
-
-def _param(value: str) -> Any:
-    # Unique names: one statement holds several match conditions.
-    return bindparam(f"match_{next(_names)}", value)
+    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+        """The words the index holds, of ``words`` (all of them when it cannot tell cheaply)."""
+        ...
 
 
 def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+_FTS = table("resource_fts", column("rowid", Integer))
+_TERMS = table("resource_fts_terms", column("term", String), schema="temp")
+
+
 class Fts5Index:
     """SQLite: the contentless FTS5 table ``resource_fts`` (rowid = resource.pk)."""
 
-    def expression(self, terms: Sequence[Term], fields: Sequence[Field], phrase: bool) -> str:
-        if phrase and all(len(t.alternatives) == 1 for t in terms):
-            body = " + ".join(_quote(t.alternatives[0]) for t in terms)
-            if terms[-1].prefix:
-                body += " *"
-        else:
-            parts = []
-            for term in terms:
-                star = " *" if term.prefix else ""
-                parts.append("(" + " OR ".join(_quote(a) + star for a in term.alternatives) + ")")
-            body = " AND ".join(parts)
+    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+        # FTS5's vocabulary, as a per-connection temp table: an OR of hundreds of typo variants
+        # costs tens of milliseconds in FTS5, the lookup of which exist a few.
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_fts_terms "
+            "USING fts5vocab('main', 'resource_fts', 'row')"
+        )
+        found: list[str] = []
+        for start in range(0, len(words), 500):
+            chunk = list(words[start : start + 500])
+            stmt = select(_TERMS.c.term).where(_TERMS.c.term.in_(chunk))
+            found.extend(conn.execute(stmt).scalars())
+        return sorted(set(found))
+
+    def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
+        parts = []
+        for term in terms:
+            star = " *" if term.prefix else ""
+            parts.append("(" + " OR ".join(_quote(a) + star for a in term.alternatives) + ")")
+        body = " AND ".join(parts)
         if tuple(fields) == ALL_FIELDS:
             return body
         return "{" + " ".join(fields) + "} : (" + body + ")"
 
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        param = _param(self.expression(terms, fields, phrase))
-        lookup = (
-            text(f"SELECT rowid FROM resource_fts WHERE resource_fts MATCH :{param.key}")
-            .bindparams(param)
-            .columns(column("rowid", Integer))
-        )
-        return resource.c.pk.in_(lookup)
+        # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
+        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
+        return pk.in_(select(_FTS.c.rowid).where(match))
 
 
 _WEIGHTS: dict[Field, str] = {"title": "A", "title_full": "B", "description": "C", "definition": "D"}
@@ -90,20 +113,28 @@ def _lexeme(word: str, prefix: bool, weights: str) -> str:
 class TsvectorIndex:
     """PostgreSQL: ``resource_search.vector`` (weighted tsvector, GIN index)."""
 
-    def expression(self, terms: Sequence[Term], fields: Sequence[Field], phrase: bool) -> str:
+    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+        # A GIN index looks each alternative up as a key: hundreds of them stay cheap.
+        return list(words)
+
+    def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         weights = "" if tuple(fields) == ALL_FIELDS else "".join(_WEIGHTS[f] for f in fields)
         parts = []
         for term in terms:
             alternatives = [_lexeme(a, term.prefix, weights) for a in term.alternatives]
             parts.append(alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")")
-        return (" <-> " if phrase else " & ").join(parts)
+        return " & ".join(parts)
 
     def matches(
-        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, phrase: bool = False
+        self,
+        terms: Sequence[Term],
+        *,
+        fields: Sequence[Field] = ALL_FIELDS,
+        pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
-        query = func.to_tsquery("simple", _param(self.expression(terms, fields, phrase)))
+        query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
-        return resource.c.pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
+        return pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
 
 
 def text_index(dialect: str) -> TextIndex:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cairn.core import audit, records
 from cairn.core import filters as flt
-from cairn.core import records
 from cairn.core.errors import NotFound
 from cairn.core.people import user_json
 from cairn.core.principal import Principal
@@ -31,7 +31,8 @@ NOTABLE_TYPES = (
     "question",
 )
 SORT_RECENT = flt.parse_sort({"field": "updated_at", "order": "desc"})
-SORT_POPULAR = flt.parse_sort({"field": "total_usage", "order": "desc"})
+# External usage is the indexed popularity figure (and the API's default sort).
+SORT_POPULAR = flt.parse_sort({"field": "external_usage", "order": "desc"})
 SORT_TITLE = flt.parse_sort({"field": "title", "order": "asc"})
 SORT_CREATED = flt.parse_sort({"field": "created_at", "order": "asc", "tie_breaker": {"field": "title"}})
 
@@ -55,7 +56,52 @@ def top(
     sort: list[flt.SortKey],
     limit: int,
 ) -> PageResult:
-    return resources.list(principal, filter_node=build(*conditions), sort=sort, paging=PageRequest(1, limit))
+    """The first ``limit`` matches; ``count`` stops at ``limit + 1`` (enough for "more...")."""
+    return resources.list(
+        principal,
+        filter_node=build(*conditions),
+        sort=sort,
+        paging=PageRequest(1, limit),
+        count_up_to=limit + 1,
+    )
+
+
+def popular(
+    resources: ResourceService, principal: Principal, types: tuple[str, ...], limit: int
+) -> list[dict[str, Any]]:
+    """The most used resources among ``types``: one indexed read per type, merged.
+
+    One ``entity_type IN (...)`` query would sort every row of those types (the usage index
+    serves one type at a time), which costs seconds on a million resources.
+    """
+    # Unused resources are not popular; skipping them also spares sorting a type's long tail of
+    # zero-usage rows (thousands of ties) to pick the first few.
+    used = {"operator": "not", "operands": [condition("in", "external_usage", [0])]}
+    found: list[dict[str, Any]] = []
+    for kind in types:
+        kind_is = condition("exact", "entity_type", kind)
+        found += top(resources, principal, kind_is, used, sort=SORT_POPULAR, limit=limit).items
+    found.sort(key=lambda e: (-int(e["external_usage"]), e["id"]))
+    return found[:limit]
+
+
+def recently_updated(
+    resources: ResourceService, principal: Principal, types: tuple[str, ...], limit: int
+) -> list[dict[str, Any]]:
+    """The last changed resources among ``types``, from the audit log's time index (resources
+    have no index on ``updated_at``), fetched through the caller's visibility."""
+    with resources.store.read() as conn:
+        ids = audit.recently_changed(conn, principal.workspace_id, events=20 * limit)
+    if not ids:
+        return []
+    return top(
+        resources,
+        principal,
+        condition("in", "id", ids),
+        condition("in", "entity_type", list(types)),
+        sort=SORT_RECENT,
+        limit=limit,
+    ).items
 
 
 def children(

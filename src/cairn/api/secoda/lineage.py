@@ -16,40 +16,9 @@ from cairn.core.errors import InvalidInput
 from cairn.core.lineage_objects import LineageObjects, ObjectFilter, id_list
 from cairn.core.resources import DEFAULT_PAGE_SIZE
 from cairn.core.sql_lineage import SqlLineage
-from cairn.models.common import Identifier, InputModel, ShortText
+from cairn.models.lineage import LineageCreate, LineageObject, LineagePage
 
 router = APIRouter(tags=["lineage"])
-
-
-class LineageCreate(InputModel):
-    from_entity: Identifier | None = None
-    to_entity: Identifier | None = None
-    from_entity_id: Identifier | None = None
-    to_entity_id: Identifier | None = None
-    direction: ShortText = "DOWNSTREAM"
-
-
-class LineageObject(BaseModel):
-    id: str
-    created_at: str
-    updated_at: str
-    from_entity: str
-    to_entity: str
-    from_entity_id: str
-    to_entity_id: str
-    direction: str
-    workspace_id: str
-    is_manual: bool
-    origin: str
-    level: str
-
-
-class LineagePage(BaseModel):
-    links: dict[str, str | None]
-    meta: dict[str, int | None]
-    count: int
-    total_pages: int
-    results: list[LineageObject]
 
 
 class QueryLineage(BaseModel):

@@ -7,14 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from cairn.core.resources import PageRequest
 from cairn.web import queries as q
 from cairn.web.context import UI_PREFIX, UserDep
 from cairn.web.pages import NavPage
 
 router = APIRouter()
 PAGES = [NavPage("glossary", "Glossary", f"{UI_PREFIX}/glossary", 40)]
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 @router.get(f"{UI_PREFIX}/glossary")
@@ -22,9 +21,9 @@ def glossary(ui: UserDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> 
     principal = ui.user
     resources = ui.services.resources
     node = q.build(q.condition("exact", "entity_type", "glossary"))
-    total = resources.type_counts(principal, node).get("glossary", 0)
-    last_page = max(1, -(-total // PAGE_SIZE))
-    terms = resources.list(
-        principal, filter_node=node, sort=q.SORT_TITLE, paging=PageRequest(min(page, last_page), PAGE_SIZE)
+    terms = q.clamped(
+        lambda paging: resources.list(principal, filter_node=node, sort=q.SORT_TITLE, paging=paging),
+        page,
+        PAGE_SIZE,
     )
     return ui.render("glossary.html", title="Glossary", terms=terms)

@@ -20,15 +20,14 @@ PAGES = [NavPage("home", "Home", UI_PREFIX, 10)]
 def home(ui: UserDep) -> Response:
     principal = ui.user
     resources = ui.services.resources
-    notable = q.condition("in", "entity_type", list(q.NOTABLE_TYPES))
-    recent = q.top(resources, principal, notable, sort=q.SORT_RECENT, limit=8)
-    popular = q.top(resources, principal, notable, sort=q.SORT_POPULAR, limit=8)
+    recent = q.recently_updated(resources, principal, q.NOTABLE_TYPES, 8)
+    popular = q.popular(resources, principal, q.NOTABLE_TYPES, 8)
     collections = CollectionService(ui.services.store).list(principal)
     return ui.render(
         "home.html",
         title="Home",
-        recent=recent.items,
-        popular=popular.items,
+        recent=recent,
+        popular=popular,
         collections=collections[:12],
         collections_total=len(collections),
     )

@@ -1,7 +1,7 @@
 """indexes for permission checks
 
 Revision ID: 0015_trust_indexes
-Revises: 0014_connectors
+Revises: 0016_perf
 
 Permission checks probe a resource's team rows once per candidate row: the member index by
 resource gains ``field`` and ``value`` so each probe is answered from the index alone. Viewers'
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015_trust_indexes"
-down_revision: str | None = "0014_connectors"
+down_revision: str | None = "0016_perf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
