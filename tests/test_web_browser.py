@@ -181,6 +181,7 @@ def test_admin_tours_every_page_and_adds_search_results_to_a_collection(
         ("/ui/admin/users", "Users"),
         ("/ui/admin/teams", "Teams"),
         ("/ui/admin/integrations", "Integrations"),
+        ("/ui/admin/runs", "Ingestion runs"),
     ):
         page.goto(site.base + path)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)

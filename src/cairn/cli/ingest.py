@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from cairn.cli.connect import ApiKeyOption, JsonOption, UrlOption, connected, emit_json, out
+from cairn.cli.connect import DbOption as CatalogDbOption
 from cairn.connectors.model import Summary
 
 app = typer.Typer(help="Crawl sources (SQL databases, dbt projects) into the catalog.", no_args_is_help=True)
@@ -129,3 +131,38 @@ def dbt(
     report(summary)
     if summary.errors:
         raise typer.Exit(2)
+
+
+@app.command("runs")
+def runs(
+    integration: Annotated[str | None, typer.Option(help="Only the runs of this integration id.")] = None,
+    status: Annotated[str | None, typer.Option(help="succeeded, partial or failed.")] = None,
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many runs, newest first.")] = 20,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+    db: CatalogDbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Past ingestion runs: when, which source, how they ended, what they changed."""
+    from itertools import islice
+
+    from cairn.cli.browse import listing
+
+    with connected(url, api_key, db) as client:
+        found = list(
+            islice(
+                client.integrations.extractions(integration, status=status, page_size=min(limit, 100)), limit
+            )
+        )
+    if as_json:
+        emit_json(found)
+        return
+    table = listing("started", "source", "status", "changes", "by")
+    for run in found:
+        changes = run.error or ", ".join(
+            f"{k} {v:,}" for k, v in run.summary.items() if k != "duration_ms" and v
+        )
+        table.add_row(
+            run.started_at[:19], run.source, run.status, changes or "nothing changed", run.actor, run.id
+        )
+    out.print(table)

@@ -28,6 +28,7 @@ from cairn.connectors.model import Node, Summary, key_parts, path_key
 from cairn.connectors.sqllineage import DIALECTS, query_lineage
 from cairn.core import records
 from cairn.core.errors import InvalidInput
+from cairn.core.extractions import records_extraction
 from cairn.core.principal import Principal
 from cairn.core.tags import TagService
 from cairn.models.common import utc_now
@@ -331,6 +332,7 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+@records_extraction("dbt_project")
 def ingest_dbt(
     store: Store,
     principal: Principal,

@@ -30,6 +30,7 @@ from cairn.connectors.merge import Merger, ensure_integration, replace_lineage
 from cairn.connectors.model import Node, Summary, key_parts, path_key
 from cairn.connectors.sqllineage import DIALECTS, TableRef, query_lineage
 from cairn.core.errors import InvalidInput
+from cairn.core.extractions import records_extraction
 from cairn.core.principal import Principal
 from cairn.store import Store
 
@@ -485,6 +486,7 @@ class _View:
     columns: list[str]
 
 
+@records_extraction("sql")
 def crawl_sql(
     store: Store,
     principal: Principal,

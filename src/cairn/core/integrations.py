@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, delete, func, select
 
 from cairn.core import audit
 from cairn.core.errors import NotFound
+from cairn.core.extractions import forget_integration
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, PageResult, _valid_id, check_page
 from cairn.models.common import iso, utc_now
@@ -135,6 +136,7 @@ class IntegrationService:
                 )
             )
             conn.execute(delete(integration).where(COLS.pk == row.pk))
+            forget_integration(conn, principal.workspace_id, row.id)
             audit.record(
                 conn,
                 principal,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, delete, insert, select
 from cairn.connectors import dbt
 from cairn.core import audit, extras
 from cairn.core.errors import InvalidInput
+from cairn.core.extractions import records_extraction
 from cairn.core.ingest import (
     IngestResult,
     MetadataIngest,
@@ -42,6 +43,7 @@ class IntegrationSync:
 
     # ---- custom integration metadata --------------------------------------------------------
 
+    @records_extraction("import_metadata")
     def import_metadata(
         self,
         principal: Principal,
@@ -80,6 +82,7 @@ class IntegrationSync:
 
     # ---- dbt ------------------------------------------------------------------------------------
 
+    @records_extraction("dbt")
     def dbt_upload(
         self,
         principal: Principal,
@@ -116,6 +119,7 @@ class IntegrationSync:
             )
         return {"message": "Successfully ran extraction for dbt", **result}
 
+    @records_extraction("dbt")
     def dbt_trigger(self, principal: Principal, integration_id: str) -> dict[str, Any]:
         """Run the extraction again from the artifacts uploaded last."""
         principal.require_write()
@@ -222,6 +226,7 @@ class IntegrationSync:
 
     # ---- Airflow ---------------------------------------------------------------------------------
 
+    @records_extraction("airflow")
     def ingest_run_log(self, principal: Principal, integration_id: str, body: RunLogIngest) -> dict[str, Any]:
         """A DAG becomes a job of the integration (keyed by its dag_id); a task try becomes a run."""
         principal.require_write()

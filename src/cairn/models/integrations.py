@@ -107,3 +107,21 @@ class Run(ReadModel):
 
 class RunPage(_Envelope):
     results: list[Run]
+
+
+class Extraction(ReadModel):
+    """One ingest of an integration: ``status`` is succeeded, partial (some items failed) or failed."""
+
+    id: str
+    integration_id: str | None
+    source: str
+    status: str
+    actor: str
+    started_at: str
+    finished_at: str
+    summary: dict[str, Any]
+    error: str | None
+
+
+class ExtractionPage(_Envelope):
+    results: list[Extraction]

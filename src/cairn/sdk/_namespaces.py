@@ -12,7 +12,7 @@ from cairn.models.custom_properties import (
     CustomPropertyValueWrite,
     CustomPropertyWrite,
 )
-from cairn.models.integrations import Integration, IntegrationCreate
+from cairn.models.integrations import Extraction, Integration, IntegrationCreate
 from cairn.models.people import Group, GroupWrite, Team, TeamWrite, User, UserWrite
 from cairn.models.tags import Tag, TagWrite
 from cairn.sdk._crud import body, fetch, fetch_list, pages, remove, send
@@ -84,6 +84,19 @@ class Integrations(Namespace[C]):
     @endpoint
     def delete(self, integration_id: str) -> Call[None]:
         yield from remove(f"/integration/integrations/{integration_id}")
+
+    @paginated
+    def extractions(
+        self, integration_id: str | None = None, *, status: str | None = None, page_size: int = PAGE_SIZE
+    ) -> PageQuery[Extraction]:
+        """Ingestion runs, newest first: every import, dbt sync, run log and crawl, and how it ended.
+
+        >>> failed = client.integrations.extractions(warehouse.id, status="failed").first()
+        >>> failed.error if failed else "no failed runs"
+        """
+        return pages(
+            Extraction, "/integration/extractions", page_size, integration_id=integration_id, status=status
+        )
 
 
 class Users(Namespace[C]):

@@ -522,3 +522,31 @@ source_record = Table(
     UniqueConstraint("workspace_id", "integration_id", "databuilder_id", name="uq_source_record_key"),
 )
 Index("ix_source_record_resource", source_record.c.resource_pk)
+
+# ---- extractions ----
+
+# One row per ingest of an integration (an import_metadata upload, a dbt sync, an Airflow run
+# log, a connector crawl): when, who, how it ended and what it changed. The catalog tables say
+# what is there now; this says how it got there, and why the last sync failed.
+extraction = Table(
+    "extraction",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("id", Id, nullable=False, unique=True),
+    Column("integration_id", Id),
+    Column("source", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", Str, nullable=False),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("error", Text),
+)
+Index("ix_extraction_started", extraction.c.workspace_id, extraction.c.started_at)
+Index(
+    "ix_extraction_integration",
+    extraction.c.workspace_id,
+    extraction.c.integration_id,
+    extraction.c.started_at,
+)

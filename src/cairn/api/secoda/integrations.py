@@ -15,12 +15,14 @@ from cairn.api.secoda.pagination import envelope
 from cairn.api.secoda.params import PageParam, PageSizeParam, paging
 from cairn.api.secoda.resources import ERRORS, TextParam, text_param
 from cairn.core.errors import InvalidInput
+from cairn.core.extractions import ExtractionFilter, ExtractionService
 from cairn.core.principal import Principal
-from cairn.core.resources import DEFAULT_PAGE_SIZE
+from cairn.core.resources import DEFAULT_PAGE_SIZE, PageRequest
 from cairn.core.runs import RunService
 from cairn.core.sync import IntegrationSync
 from cairn.models.integrations import (
     DbtSyncSummary,
+    ExtractionPage,
     ImportSummary,
     Integration,
     IntegrationCreate,
@@ -282,4 +284,52 @@ def resource_runs(
     page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
 ) -> Response:
     result = RunService(services.store).list(principal, resource_id, paging(page, page_size))
+    return FastJSONResponse(envelope(request, result))
+
+
+@router.get(
+    "/integration/extractions",
+    response_model=ExtractionPage,
+    responses=ERRORS,
+    operation_id="extractions_list",
+)
+def list_extractions(
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    integration_id: TextParam = None,
+    status: TextParam = None,
+    page: PageParam = 1,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> Response:
+    """Every ingest of the workspace's integrations, newest first."""
+    where = ExtractionFilter(text_param(integration_id, "integration_id"), text_param(status, "status"))
+    return _extraction_page(request, principal, services, where, paging(page, page_size))
+
+
+@router.get(
+    "/integration/integrations/{integration_id}/extractions",
+    response_model=ExtractionPage,
+    responses=ERRORS,
+    operation_id="integrations_extractions",
+)
+def integration_extractions(
+    integration_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    status: TextParam = None,
+    page: PageParam = 1,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> Response:
+    """The ingests of one integration, newest first."""
+    services.integrations.get(principal, integration_id)
+    where = ExtractionFilter(integration_id, text_param(status, "status"))
+    return _extraction_page(request, principal, services, where, paging(page, page_size))
+
+
+def _extraction_page(
+    request: Request, principal: Principal, services: Services, where: ExtractionFilter, pages: PageRequest
+) -> Response:
+    result = ExtractionService(services.store).list(principal, where, pages)
     return FastJSONResponse(envelope(request, result))

@@ -1,4 +1,4 @@
-"""Administration (admins only): API keys, users, teams and integrations of the workspace."""
+"""Administration (admins only): API keys, users, teams, integrations and ingestion runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from cairn.core.errors import InvalidInput
+from cairn.core.extractions import STATUSES, ExtractionFilter, ExtractionService
 from cairn.core.keys import create_key, list_keys, revoke_key
 from cairn.core.people import TeamService, UserService
 from cairn.core.principal import ROLES
@@ -24,7 +25,13 @@ PAGES = [NavPage("admin", "Admin", f"{UI_PREFIX}/admin/keys", 90, shown_to=admin
 MAX_NAME = 200
 LIST_PAGE = 100
 # The admin area's own tabs, in this order.
-TABS = (("keys", "API keys"), ("users", "Users"), ("teams", "Teams"), ("integrations", "Integrations"))
+TABS = (
+    ("keys", "API keys"),
+    ("users", "Users"),
+    ("teams", "Teams"),
+    ("integrations", "Integrations"),
+    ("runs", "Ingestion runs"),
+)
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
@@ -179,3 +186,23 @@ def integrations_page(ui: UserDep, page: PageNumber = 1) -> Response:
     service = ui.services.integrations
     integrations = q.clamped(lambda p: service.list(principal, type=None, paging=p), page, LIST_PAGE)
     return _render(ui, "integrations", integrations=integrations)
+
+
+# ---- ingestion runs ------------------------------------------------------------------------
+
+
+@router.get(f"{UI_PREFIX}/admin/runs")
+def runs_page(
+    ui: UserDep,
+    page: PageNumber = 1,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    principal = _admin(ui).user
+    wanted = status if status in STATUSES else None
+    service = ExtractionService(ui.services.store)
+    runs = q.clamped(lambda p: service.list(principal, ExtractionFilter(status=wanted), p), page, LIST_PAGE)
+    names = {
+        i["id"]: i["name"]
+        for i in ui.services.integrations.list(principal, type=None, paging=PageRequest(1, 1000)).items
+    }
+    return _render(ui, "runs", runs=runs, integration_names=names, statuses=STATUSES, status=wanted)
