@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -174,6 +175,13 @@ def test_end_to_end_in_a_subprocess(tmp_path):
         remote = cli("collections", "list", "--json", "--url", base, "--api-key", token)
         assert remote.returncode == 0, remote.stderr
         assert "Finance" in [c["name"] for c in json.loads(remote.stdout)]
+        # An ingest run recorded in-process is read back over HTTP.
+        source = tmp_path / "app.sqlite"
+        sqlite3.connect(source).execute("CREATE TABLE t (id INTEGER)").connection.close()
+        assert cli("ingest", "sql", f"sqlite:///{source}", "--db", db).returncode == 0
+        runs = cli("ingest", "runs", "--json", "--url", base, "--api-key", token)
+        assert runs.returncode == 0, runs.stderr
+        assert [(r["source"], r["status"]) for r in json.loads(runs.stdout)] == [("sql", "succeeded")]
     finally:
         server.terminate()
         server.wait(timeout=20)
