@@ -22,12 +22,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_until_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
     """Until ``base`` answers /healthcheck; RuntimeError if ``proc`` exits or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/healthcheck", timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -171,7 +171,7 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until_healthy(base, server, timeout=60)
+        wait_until_healthy(base, server)
         remote = cli("collections", "list", "--json", "--url", base, "--api-key", token)
         assert remote.returncode == 0, remote.stderr
         assert "Finance" in [c["name"] for c in json.loads(remote.stdout)]
