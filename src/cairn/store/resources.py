@@ -165,12 +165,16 @@ def get_row(
     return conn.execute(stmt, {"ws": workspace_id, "rid": resource_id}).first()
 
 
-def get_rows(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, Row[Any]]:
+def get_rows(
+    conn: Connection, workspace_id: str, ids: Iterable[str], *, for_update: bool = False
+) -> dict[str, Row[Any]]:
     wanted = list(set(ids))
     found: dict[str, Row[Any]] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = select(resource).where(R.workspace_id == workspace_id, R.id.in_(chunk))
+        if for_update:
+            stmt = stmt.with_for_update()
         for row in conn.execute(stmt):
             found[row.id] = row
     return found
@@ -353,6 +357,24 @@ def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, A
             conn.execute(insert(resource_member), members)
 
 
+def update_rows(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    """Plain column updates of many rows in one statement: each change holds ``row_pk`` and the
+    same keys (no list fields: their membership rows are ``update_row``'s)."""
+    if changes:
+        conn.execute(_UPDATE_BY_PK, changes)
+
+
+def parents_among(conn: Connection, workspace_id: str, ids: Iterable[str]) -> set[str]:
+    """Which of these resource ids have children (archived ones included)."""
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(R.parent_id).where(R.workspace_id == workspace_id, R.parent_id.in_(chunk)).distinct()
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
 def bump_children(conn: Connection, workspace_id: str, parent_id: str | None, delta: int) -> None:
     if parent_id is None or delta == 0:
         return
@@ -523,6 +545,8 @@ __all__ = [
     "insert_params",
     "insert_rows",
     "page",
+    "parents_among",
     "to_entity",
     "update_row",
+    "update_rows",
 ]
