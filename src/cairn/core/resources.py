@@ -136,7 +136,6 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
-                browse=node is None,
             )
         ]
 

@@ -34,6 +34,7 @@ from sqlalchemy.types import JSON, DateTime
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
+from cairn.store import team_sets
 from cairn.store.schema import resource, resource_member
 
 R = resource.c
@@ -198,6 +199,13 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     for pk, row in zip(allocate_pks(conn, len(rows)), rows, strict=True):
         row["pk"] = pk
+    by_workspace: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_workspace.setdefault(row["workspace_id"], []).append(row)
+    for workspace_id, same in by_workspace.items():
+        numbers = team_sets.ids_for(conn, workspace_id, [row.get("teams") for row in same])
+        for row, number in zip(same, numbers, strict=True):
+            row["team_set"] = number
     executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
     for row in rows:
@@ -218,9 +226,14 @@ def insert_params(
         return
     layout = BulkLayout.of(resource, conn.dialect.name)
     at = layout.index["pk"]
+    team_set_at = layout.index["team_set"]
+    numbers = team_sets.ids_for(
+        conn, workspace_id, [[value for field, value in pairs if field == "teams"] for pairs in members]
+    )
     member_rows: list[dict[str, Any]] = []
-    for pk, row, pairs in zip(allocate_pks(conn, len(rows)), rows, members, strict=True):
+    for pk, row, pairs, number in zip(allocate_pks(conn, len(rows)), rows, members, numbers, strict=True):
         row[at] = pk
+        row[team_set_at] = number
         member_rows.extend(
             {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
             for field, value in pairs
@@ -343,6 +356,8 @@ _UPDATE_BY_PK = update(resource).where(R.pk == bindparam("row_pk"))
 def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, Any]) -> None:
     if not values:
         return
+    if "teams" in values:
+        values = {**values, "team_set": team_sets.ids_for(conn, workspace_id, [values["teams"]])[0]}
     if any(isinstance(v, ClauseElement) for v in values.values()):
         conn.execute(update(resource).where(R.pk == pk).values(**values))
     else:
