@@ -32,7 +32,6 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
-    exists,
     false,
     literal,
     select,
@@ -42,12 +41,11 @@ from sqlalchemy import (
 from cairn.core.errors import NotFound
 from cairn.core.principal import Principal
 from cairn.store import team_sets
-from cairn.store.schema import membership, resource, team, team_set, team_set_member
+from cairn.store.schema import membership, resource, team, team_set_member
 
 R = resource.c
 _TM = team.c
 _MS = membership.c
-_S = team_set.c
 _SM = team_set_member.c
 
 
@@ -94,9 +92,7 @@ def _sets_with_a_team_in(workspace_id: str, teams: list[str]) -> Any:
 
 
 def _sets_with_a_team_outside(workspace_id: str, teams: list[str]) -> Any:
-    member = team_set_member.alias("other_team")
-    outside = exists().where(member.c.set_id == _S.id, member.c.team_id.not_in(teams))
-    return select(_S.id).where(_S.workspace_id == workspace_id, outside)
+    return select(_SM.set_id).where(_SM.workspace_id == workspace_id, _SM.team_id.not_in(teams))
 
 
 def team_clause(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
