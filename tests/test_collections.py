@@ -250,3 +250,40 @@ def test_export_import_keeps_collection_identity(api, tmp_path):
         "collections"
     ]
     assert copied == listed(api)
+
+
+def test_kontent_renames_are_versions_and_refresh_nested_paths(api):
+    top = create(api.client, "/collection/collections", title="Top")
+    middle = create(api.client, "/collection/collections", title="Middle", parent=top["id"])
+    leaf = create(api.client, "/collection/collections", title="Leaf", parent=middle["id"])
+    alone = create(api.client, "/collection/collections", title="Alone")
+    codenames = {c["id"]: c["codename"] for c in listed(api)}
+
+    def rename(target: dict, name: str) -> dict:
+        return {
+            "op": "replace",
+            "property_name": "name",
+            "value": name,
+            "reference": {"codename": codenames[target["id"]]},
+        }
+
+    ops = [rename(leaf, "Leaf 2"), rename(top, "Top 2"), rename(alone, "Alone 2"), rename(alone, "Alone 3")]
+    response = api.client.patch(kontent(api), json=ops)
+    assert response.status_code == 200, response.text
+
+    def entity(item: dict) -> dict:
+        return api.client.get(f"/collection/collections/{item['id']}").json()
+
+    assert entity(top)["title_full"] == "Top 2"
+    assert entity(middle)["title_full"] == "Top 2.Middle"
+    assert entity(leaf)["title_full"] == "Top 2.Middle.Leaf 2"
+    assert entity(alone)["title"] == "Alone 3"
+    for item, old, new in ((top, "Top", "Top 2"), (leaf, "Leaf", "Leaf 2"), (alone, "Alone", "Alone 3")):
+        versions = api.client.get(f"/resource/all/{item['id']}/history").json()["results"]
+        assert versions[0]["event"] == "updated"
+        assert versions[0]["changes"]["title"] == {"old": old, "new": new}
+        assert [v["version"] for v in versions] == [2, 1]
+    events = api.client.get("/notification/workspace").json()["results"]
+    renamed = [e for e in events if e["event"] == "updated" and e["resource_id"] == alone["id"]]
+    assert len(renamed) == 1
+    assert api.client.get(f"/resource/all/{middle['id']}/history").json()["count"] == 1

@@ -38,21 +38,37 @@ def record(
     resource_title: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    record_many(conn, principal, event=event, events=[(resource_type, resource_id, resource_title, details)])
+
+
+def record_many(
+    conn: Connection,
+    principal: Principal,
+    *,
+    event: str,
+    events: list[tuple[str, str | None, str | None, dict[str, Any] | None]],
+) -> None:
+    """``record`` for many (resource type, id, title, details) in one insert."""
+    if not events:
+        return
     now = utc_now()
     conn.execute(
         _INSERT,  # built once: every write records an event
-        {
-            "workspace_id": principal.workspace_id,
-            "id": str(uuid.uuid4()),
-            "created_at": now,
-            "event": event,
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "resource_title": (resource_title or None) and resource_title[:500],
-            "performer_id": principal.key_id,
-            "performer_name": principal.name,
-            "details": details or {},
-        },
+        [
+            {
+                "workspace_id": principal.workspace_id,
+                "id": str(uuid.uuid4()),
+                "created_at": now,
+                "event": event,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "resource_title": (resource_title or None) and resource_title[:500],
+                "performer_id": principal.key_id,
+                "performer_name": principal.name,
+                "details": details or {},
+            }
+            for resource_type, resource_id, resource_title, details in events
+        ],
     )
     if _prune_due(principal.workspace_id):
         prune(conn, principal.workspace_id)

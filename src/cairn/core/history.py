@@ -81,21 +81,60 @@ def record(
         return None
     current = conn.execute(_LAST_VERSION, {"ws": principal.workspace_id, "rid": resource_id}).scalar_one()
     version = int(current or 0) + 1
+    snap = after_snap if after_snap is not None else before_snap
+    conn.execute(_INSERT, _version_row(principal, resource_id, version, event, diff, snap))
+    return version
+
+
+def record_updates(
+    conn: Connection, principal: Principal, updates: list[tuple[str, dict[str, Any], dict[str, Any]]]
+) -> None:
+    """``record`` of an "updated" version for many (resource id, before, after) entities at once:
+    one query for their last versions and one insert (callers hold the write locks)."""
+    pending: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]]]] = []
+    for resource_id, before, after in updates:
+        after_snap = snapshot(after)
+        diff = changes(snapshot(before), after_snap)
+        if diff:
+            pending.append((resource_id, after_snap, diff))
+    if not pending:
+        return
+    ids = [resource_id for resource_id, _, _ in pending]
+    last = dict(
+        conn.execute(
+            select(V.resource_id, func.max(V.version))
+            .where(V.workspace_id == principal.workspace_id, V.resource_id.in_(ids))
+            .group_by(V.resource_id)
+        ).all()
+    )
     conn.execute(
         _INSERT,
-        {
-            "workspace_id": principal.workspace_id,
-            "resource_id": resource_id,
-            "version": version,
-            "event": event,
-            "actor_id": principal.key_id,
-            "actor_name": principal.name,
-            "at": utc_now(),
-            "changes": diff,
-            "snapshot": after_snap if after_snap is not None else before_snap,
-        },
+        [
+            _version_row(principal, rid, int(last.get(rid) or 0) + 1, "updated", diff, snap)
+            for rid, snap, diff in pending
+        ],
     )
-    return version
+
+
+def _version_row(
+    principal: Principal,
+    resource_id: str,
+    version: int,
+    event: str,
+    diff: dict[str, dict[str, Any]],
+    snap: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "workspace_id": principal.workspace_id,
+        "resource_id": resource_id,
+        "version": version,
+        "event": event,
+        "actor_id": principal.key_id,
+        "actor_name": principal.name,
+        "at": utc_now(),
+        "changes": diff,
+        "snapshot": snap,
+    }
 
 
 # Built once: every write records a version, and building the statements cost more than

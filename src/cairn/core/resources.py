@@ -136,7 +136,6 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
-                browse=node is None,
             )
         ]
 
@@ -496,16 +495,8 @@ class ResourceService:
             parent_changed or new_title != row.title or kind != row.entity_type or "search_metadata" in sent
         )
         if reshaped:
-            parent_full = parent_row.title_full if parent_row else None
             own_metadata = body.search_metadata if "search_metadata" in sent else row.search_metadata
-            values.update(
-                title=new_title,
-                title_cased=camel_case(new_title),
-                title_full=title_full(new_title, parent_full),
-                search_metadata=derive_search_metadata(
-                    kind, new_title, parent_row.search_metadata if parent_row else None, own_metadata
-                ),
-            )
+            values.update(_titled(kind, new_title, parent_row or None, own_metadata))
         if parent_changed:
             values["parent_id"] = body.parent
         if values:
@@ -540,6 +531,56 @@ class ResourceService:
                 details={"fields": sorted(k for k in sent if k in values or k in ("parent", "integration"))},
             )
         return row
+
+    def retitle_in(
+        self, conn: Connection, principal: Principal, titles: dict[str, str], *, entity_type: str
+    ) -> None:
+        """``update_in`` with only a new title, for many resources of one type at once (a
+        Kontent.ai PATCH renames dozens of collections): the same columns, history version and
+        audit event per resource, in a handful of statements instead of ten per resource.
+
+        Resources with children go through ``update_in`` after the others, so its subtree
+        refresh sees every new title."""
+        ws = principal.workspace_id
+        rows = repo.get_rows(conn, ws, titles, for_update=True)
+        visible = visibility.visible_ids(
+            conn, principal, list(rows), include_archived=True, include_stale=True
+        )
+        for resource_id, title in titles.items():
+            row = rows.get(resource_id)
+            if row is None or row.entity_type != entity_type or resource_id not in visible:
+                raise NotFound("Not found.")
+            if not title:
+                raise InvalidInput("title cannot be empty", field="title")
+        with_children = repo.parents_among(conn, ws, titles)
+        leaves = [rows[i] for i, title in titles.items() if i not in with_children and title != rows[i].title]
+        parents = repo.get_rows(conn, ws, {r.parent_id for r in leaves if r.parent_id is not None})
+        now = utc_now()
+        changes: builtins.list[dict[str, Any]] = []
+        versions: builtins.list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for row in leaves:
+            values = _titled(
+                row.entity_type, titles[row.id], parents.get(row.parent_id or ""), row.search_metadata
+            )
+            values["updated_at"] = now
+            changes.append({**values, "row_pk": row.pk})
+            versions.append((row.id, repo.to_entity(row, {}), repo.to_entity({**row._mapping, **values}, {})))
+        repo.update_rows(conn, changes)
+        history.record_updates(conn, principal, versions)
+        audit.record_many(
+            conn,
+            principal,
+            event="updated",
+            events=[(r.entity_type, r.id, titles[r.id], {"fields": ["title"]}) for r in leaves],
+        )
+        for resource_id in with_children:
+            self.update_in(
+                conn,
+                principal,
+                resource_id,
+                ResourceWrite(title=titles[resource_id]),
+                entity_type=entity_type,
+            )
 
     def bulk_update(self, principal: Principal, items: Sequence[BulkUpdateItem]) -> builtins.list[str]:
         principal.require_write()
@@ -751,6 +792,20 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def _titled(
+    kind: str, title: str, parent: Row[Any] | None, own_metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The columns that follow from a resource's title and where it sits."""
+    return {
+        "title": title,
+        "title_cased": camel_case(title),
+        "title_full": title_full(title, parent.title_full if parent else None),
+        "search_metadata": derive_search_metadata(
+            kind, title, parent.search_metadata if parent else None, own_metadata
+        ),
+    }
 
 
 class Placement(NamedTuple):

@@ -34,6 +34,7 @@ from sqlalchemy.types import JSON, DateTime
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
+from cairn.store import team_sets
 from cairn.store.schema import resource, resource_member
 
 R = resource.c
@@ -165,12 +166,16 @@ def get_row(
     return conn.execute(stmt, {"ws": workspace_id, "rid": resource_id}).first()
 
 
-def get_rows(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, Row[Any]]:
+def get_rows(
+    conn: Connection, workspace_id: str, ids: Iterable[str], *, for_update: bool = False
+) -> dict[str, Row[Any]]:
     wanted = list(set(ids))
     found: dict[str, Row[Any]] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = select(resource).where(R.workspace_id == workspace_id, R.id.in_(chunk))
+        if for_update:
+            stmt = stmt.with_for_update()
         for row in conn.execute(stmt):
             found[row.id] = row
     return found
@@ -194,6 +199,13 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     for pk, row in zip(allocate_pks(conn, len(rows)), rows, strict=True):
         row["pk"] = pk
+    by_workspace: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_workspace.setdefault(row["workspace_id"], []).append(row)
+    for workspace_id, same in by_workspace.items():
+        numbers = team_sets.ids_for(conn, workspace_id, [row.get("teams") for row in same])
+        for row, number in zip(same, numbers, strict=True):
+            row["team_set"] = number
     executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
     for row in rows:
@@ -214,9 +226,14 @@ def insert_params(
         return
     layout = BulkLayout.of(resource, conn.dialect.name)
     at = layout.index["pk"]
+    team_set_at = layout.index["team_set"]
+    numbers = team_sets.ids_for(
+        conn, workspace_id, [[value for field, value in pairs if field == "teams"] for pairs in members]
+    )
     member_rows: list[dict[str, Any]] = []
-    for pk, row, pairs in zip(allocate_pks(conn, len(rows)), rows, members, strict=True):
+    for pk, row, pairs, number in zip(allocate_pks(conn, len(rows)), rows, members, numbers, strict=True):
         row[at] = pk
+        row[team_set_at] = number
         member_rows.extend(
             {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
             for field, value in pairs
@@ -339,6 +356,8 @@ _UPDATE_BY_PK = update(resource).where(R.pk == bindparam("row_pk"))
 def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, Any]) -> None:
     if not values:
         return
+    if "teams" in values:
+        values = {**values, "team_set": team_sets.ids_for(conn, workspace_id, [values["teams"]])[0]}
     if any(isinstance(v, ClauseElement) for v in values.values()):
         conn.execute(update(resource).where(R.pk == pk).values(**values))
     else:
@@ -351,6 +370,24 @@ def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, A
         members = _member_rows(pk, workspace_id, values, changed_lists)
         if members:
             conn.execute(insert(resource_member), members)
+
+
+def update_rows(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    """Plain column updates of many rows in one statement: each change holds ``row_pk`` and the
+    same keys (no list fields: their membership rows are ``update_row``'s)."""
+    if changes:
+        conn.execute(_UPDATE_BY_PK, changes)
+
+
+def parents_among(conn: Connection, workspace_id: str, ids: Iterable[str]) -> set[str]:
+    """Which of these resource ids have children (archived ones included)."""
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(R.parent_id).where(R.workspace_id == workspace_id, R.parent_id.in_(chunk)).distinct()
+        found.update(conn.execute(stmt).scalars())
+    return found
 
 
 def bump_children(conn: Connection, workspace_id: str, parent_id: str | None, delta: int) -> None:
@@ -523,6 +560,8 @@ __all__ = [
     "insert_params",
     "insert_rows",
     "page",
+    "parents_among",
     "to_entity",
     "update_row",
+    "update_rows",
 ]

@@ -139,6 +139,9 @@ resource = Table(
     Column("question_assigned_to", Str),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # The number of the resource's ``teams`` list in ``team_set`` (0: no teams), kept with the
+    # row by every write of ``teams`` (store/team_sets.py): what the visibility rule tests.
+    Column("team_set", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("workspace_id", "id", name="uq_resource_workspace_id"),
 )
 
@@ -150,6 +153,8 @@ Index(
     resource.c.archived,
     resource.c.stale,
 )
+# The list indexes end with what the visibility rule tests (team_set, and published where it
+# is not a key column), so a list for any role counts and pages from the index alone.
 Index(
     "ix_resource_type_usage",
     resource.c.workspace_id,
@@ -158,6 +163,7 @@ Index(
     resource.c.archived,
     resource.c.stale,
     resource.c.title,
+    resource.c.team_set,
 )
 # Viewers' and guests' lists (published only) count from this index alone.
 Index(
@@ -169,11 +175,44 @@ Index(
     resource.c.stale,
     resource.c.external_usage,
     resource.c.title,
+    resource.c.team_set,
 )
-Index("ix_resource_usage", resource.c.workspace_id, resource.c.external_usage)
+Index(
+    "ix_resource_usage",
+    resource.c.workspace_id,
+    resource.c.external_usage,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.published,
+    resource.c.team_set,
+)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
 Index("ix_resource_title", resource.c.workspace_id, resource.c.title, resource.c.entity_type)
+
+# Each distinct ``teams`` list of a workspace once (``teams_key``: a digest of its sorted ids),
+# with its teams: the visibility rule finds the few sets a caller may (not) see here.
+team_set = Table(
+    "team_set",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, nullable=False),
+    Column("teams_key", String(40), nullable=False),
+    UniqueConstraint("workspace_id", "teams_key", name="uq_team_set_workspace_id"),
+)
+team_set_member = Table(
+    "team_set_member",
+    metadata,
+    Column("set_id", Integer, ForeignKey("team_set.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", Id, primary_key=True),
+    Column("workspace_id", Id, nullable=False),
+)
+Index(
+    "ix_team_set_member_team",
+    team_set_member.c.workspace_id,
+    team_set_member.c.team_id,
+    team_set_member.c.set_id,
+)
 
 resource_member = Table(
     "resource_member",
