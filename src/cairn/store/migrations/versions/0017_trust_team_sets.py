@@ -1,7 +1,7 @@
 """team sets: a resource's teams as one indexed number, for the visibility rule
 
 Revision ID: 0017_trust_team_sets
-Revises: 0015_trust_indexes
+Revises: 0017_extractions
 
 Visibility joined each candidate row's team rows (``resource_member``) to decide whether
 teams hide it: at a million resources that made an editor's or guest's list several times
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_trust_team_sets"
-down_revision: str | None = "0015_trust_indexes"
+down_revision: str | None = "0017_extractions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
