@@ -30,17 +30,18 @@ def _rows_of(
     conn: Connection, by_list: Select[Any], by_range: Select[Any], pks: Sequence[int]
 ) -> Iterable[Any]:
     """Side-table rows of these resources: one range query when the keys are dense (a scan page
-    of a thousand consecutive resources), else ``IN`` lists. Rendering and binding an ``IN`` of
-    a thousand keys cost more than reading the few extra rows a range may hold."""
-    if len(pks) >= _DENSE_AT_LEAST:
-        low, high = min(pks), max(pks)
-        if high - low < _DENSE_SPREAD * len(pks):
-            wanted = set(pks)
-            return (row for row in conn.execute(by_range, {"low": low, "high": high}) if row[0] in wanted)
+    of a thousand consecutive resources, the columns of a table, a single resource), else ``IN``
+    lists. Rendering and binding an ``IN`` of many keys cost more than reading the few extra rows
+    a range may hold."""
+    if not pks:
+        return ()
+    low, high = min(pks), max(pks)
+    if high - low < _DENSE_SPREAD * len(pks):
+        wanted = set(pks)
+        return (row for row in conn.execute(by_range, {"low": low, "high": high}) if row[0] in wanted)
     return (row for chunk in _chunks(pks) for row in conn.execute(by_list, {"pks": chunk}))
 
 
-_DENSE_AT_LEAST = 100
 _DENSE_SPREAD = 4
 _PKS: BindParameter[list[int]] = bindparam("pks", expanding=True)
 _PK_RANGE: tuple[BindParameter[int], BindParameter[int]] = (bindparam("low"), bindparam("high"))
