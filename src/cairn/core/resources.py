@@ -163,15 +163,10 @@ class ResourceService:
         ``repo.to_wire_entity``); the HTTP faces use it, everything that reads the values does not.
         """
         permissions = principal.permissions()
-        if not wire:
-            items = [repo.to_entity(r, permissions) for r in rows]
-            extras.decorate(conn, rows, items)
-            visibility.redact(conn, principal, items)
-            return items
-        hidden = visibility.hidden_among(conn, principal, [r.parent_id for r in rows])
-        items = [repo.to_wire_entity(r, permissions, decode_metadata=r.parent_id in hidden) for r in rows]
+        build = repo.to_wire_entity if wire else repo.to_entity
+        items = [build(r, permissions) for r in rows]
         extras.decorate(conn, rows, items)
-        visibility.redact_under(hidden, items)
+        visibility.redact(conn, principal, items)
         return items
 
     def _visible_row(

@@ -243,11 +243,7 @@ def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) 
 
 def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:
     """A visible resource under a hidden parent does not name it: no parent id, no ancestry."""
-    redact_under(hidden_among(conn, principal, [e.get("parent") for e in entities]), entities)
-
-
-def redact_under(hidden: set[str], entities: list[dict[str, Any]]) -> None:
-    """``redact`` with the hidden parents already known (``hidden_among`` of the entities' parents)."""
+    hidden = hidden_among(conn, principal, [e.get("parent") for e in entities])
     if not hidden:
         return
     for entity in entities:

@@ -517,6 +517,10 @@ def to_entity(row: Row[Any] | dict[str, Any], permissions: dict[str, bool]) -> d
     }
 
 
+# Decoded even on the wire: visibility.redact may rewrite a resource's path in it.
+_DECODED = frozenset({"search_metadata"})
+
+
 @functools.cache
 def wire_columns(dialect: str) -> tuple[Any, ...]:
     """Every resource column, JSON columns as their stored text (and, on SQLite, timestamps as
@@ -524,7 +528,7 @@ def wire_columns(dialect: str) -> tuple[Any, ...]:
     the response cost more than the query. Rows selected this way are read by ``to_wire_entity``."""
     columns: list[Any] = []
     for column in resource.columns:
-        if isinstance(column.type, JSON):
+        if isinstance(column.type, JSON) and column.name not in _DECODED:
             # SQLite keeps the text as written; PostgreSQL renders its jsonb as JSON text.
             raw = type_coerce(column, Text) if dialect == "sqlite" else column.cast(Text)
             columns.append(raw.label(column.name))
@@ -565,7 +569,9 @@ _WIRE_PICK = itemgetter(*(_WIRE_AT[column or "id"] for column in _WIRE_COLUMNS))
 
 def _positions(kind: type[Any]) -> tuple[int, ...]:
     return tuple(
-        at for at, column in enumerate(_WIRE_COLUMNS) if column and isinstance(resource.c[column].type, kind)
+        at
+        for at, column in enumerate(_WIRE_COLUMNS)
+        if column and column not in _DECODED and isinstance(resource.c[column].type, kind)
     )
 
 
@@ -573,20 +579,14 @@ _WIRE_JSON_AT = _positions(JSON)
 _WIRE_TIME_AT = _positions(DateTime)
 _TOTAL_USAGE_AT = _WIRE_KEYS.index("total_usage")
 _PERMISSIONS_AT = _WIRE_KEYS.index("current_user_permissions")
-_METADATA_AT = _WIRE_KEYS.index("search_metadata")
 _INTERNAL_USAGE = _WIRE_AT["internal_usage"]
 _EXTERNAL_USAGE = _WIRE_AT["external_usage"]
 
 
-def to_wire_entity(
-    row: Row[Any], permissions: dict[str, bool], *, decode_metadata: bool = False
-) -> dict[str, Any]:
+def to_wire_entity(row: Row[Any], permissions: dict[str, bool]) -> dict[str, Any]:
     """``to_entity`` of a row selected with ``wire_columns``, for serialising with orjson only:
-    JSON fields are ``orjson.Fragment`` (the stored text, written out as it is).
-
-    ``decode_metadata``: ``search_metadata`` as a dict instead, for a caller that must edit it
-    (``visibility.redact``).
-    """
+    JSON fields are ``orjson.Fragment`` (the stored text, written out as it is), except
+    ``search_metadata`` (a dict: see ``_DECODED``)."""
     values = list(_WIRE_PICK(row))
     for at in _WIRE_JSON_AT:
         values[at] = _wire_json(values[at])
@@ -594,8 +594,6 @@ def to_wire_entity(
         values[at] = _wire_time(values[at])
     values[_TOTAL_USAGE_AT] = row[_INTERNAL_USAGE] + row[_EXTERNAL_USAGE]
     values[_PERMISSIONS_AT] = permissions
-    if decode_metadata:
-        values[_METADATA_AT] = orjson.loads(row[_WIRE_AT["search_metadata"]])
     return dict(zip(_WIRE_KEYS, values, strict=True))
 
 
