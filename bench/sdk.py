@@ -37,6 +37,11 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _figures(count: int, elapsed: float, cpu: float) -> dict[str, float]:
     return {
         "resources": count,
@@ -122,9 +127,12 @@ def main() -> None:
     workspace = default_workspace(store)
     token = create_key(store, workspace_id=workspace.id, name="bench-sdk", role="admin").token
 
+    server_cpu = _children_cpu()
+    walked = 0
     with live_server(store) as base:
         for label, walk in (("sync", iterate_sync), ("async", iterate_async)):
             runs = [walk(base, token, args.page_size) for _ in range(args.runs)]
+            walked += sum(int(r["resources"]) for r in runs)
             best = max(runs, key=lambda r: r["per_second"])
             results[f"iterate_{label}"] = {
                 "best": best,
@@ -133,6 +141,17 @@ def main() -> None:
                 "page_size": args.page_size,
             }
             print(f"iterate ({label}): {results[f'iterate_{label}']}", flush=True)
+    # The server is a child process: its CPU is known once it has exited (start-up included).
+    results["server_cpu_us_per_resource"] = round((_children_cpu() - server_cpu) / walked * 1e6, 1)
+    results["client_cpu_us_per_resource"] = round(
+        statistics.median(
+            results[f"iterate_{label}"]["best"]["client_cpu_seconds"]
+            / results[f"iterate_{label}"]["best"]["resources"]
+            for label in ("sync", "async")
+        )
+        * 1e6,
+        1,
+    )
     store.dispose()
     results["load_after"] = os.getloadavg()
     out = OUT / f"results_sdk_{results['backend']}_{args.size}.json"

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import BindParameter, Connection, Select, bindparam, delete, insert, select, update
 
 from cairn.models.common import iso, utc_now
 from cairn.store.schema import custom_property, custom_property_value, resource_detail
@@ -26,15 +26,36 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
         yield list(values[start : start + _CHUNK])
 
 
+def _rows_of(
+    conn: Connection, by_list: Select[Any], by_range: Select[Any], pks: Sequence[int]
+) -> Iterable[Any]:
+    """Side-table rows of these resources: one range query when the keys are dense (a scan page
+    of a thousand consecutive resources, the columns of a table, a single resource), else ``IN``
+    lists. Rendering and binding an ``IN`` of many keys cost more than reading the few extra rows
+    a range may hold."""
+    if not pks:
+        return ()
+    low, high = min(pks), max(pks)
+    if high - low < _DENSE_SPREAD * len(pks):
+        wanted = set(pks)
+        return (row for row in conn.execute(by_range, {"low": low, "high": high}) if row[0] in wanted)
+    return (row for chunk in _chunks(pks) for row in conn.execute(by_list, {"pks": chunk}))
+
+
+_DENSE_SPREAD = 4
+_PKS: BindParameter[list[int]] = bindparam("pks", expanding=True)
+_PK_RANGE: tuple[BindParameter[int], BindParameter[int]] = (bindparam("low"), bindparam("high"))
+
 # Built once (every read decorates its rows): statement construction dominated small reads.
-_DETAILS = select(D.resource_pk, D.data).where(D.resource_pk.in_(bindparam("pks", expanding=True)))
+_DETAILS = select(D.resource_pk, D.data)
+_DETAILS_BY_LIST = _DETAILS.where(D.resource_pk.in_(_PKS))
+_DETAILS_BY_RANGE = _DETAILS.where(D.resource_pk.between(*_PK_RANGE))
 
 
 def details_of(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(pks):
-        for pk, data in conn.execute(_DETAILS, {"pks": chunk}):
-            found[pk] = data or {}
+    for pk, data in _rows_of(conn, _DETAILS_BY_LIST, _DETAILS_BY_RANGE, pks):
+        found[pk] = data or {}
     return found
 
 
@@ -60,30 +81,30 @@ def set_details(conn: Connection, workspace_id: str, resource_pk: int, changes: 
         conn.execute(delete(resource_detail).where(D.resource_pk == resource_pk))
 
 
-_CUSTOM_VALUES = (
-    select(CV.resource_pk, CV.value, CV.created_at, CV.updated_at, CP.id, CP.name, CP.value_type, CP.pk)
-    .join(custom_property, CP.pk == CV.property_pk)
-    .where(CV.resource_pk.in_(bindparam("pks", expanding=True)))
-    .order_by(CV.resource_pk, CP.pk)
+_CUSTOM_VALUES = select(
+    CV.resource_pk, CV.value, CV.created_at, CV.updated_at, CP.id, CP.name, CP.value_type, CP.pk
+).join(custom_property, CP.pk == CV.property_pk)
+_CUSTOM_VALUES_BY_LIST = _CUSTOM_VALUES.where(CV.resource_pk.in_(_PKS)).order_by(CV.resource_pk, CP.pk)
+_CUSTOM_VALUES_BY_RANGE = _CUSTOM_VALUES.where(CV.resource_pk.between(*_PK_RANGE)).order_by(
+    CV.resource_pk, CP.pk
 )
 
 
 def custom_values_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in _chunks(pks):
-        for row in conn.execute(_CUSTOM_VALUES, {"pks": chunk}):
-            items = found[row.resource_pk]
-            items.append(
-                {
-                    "id": row.id,
-                    "name": row.name,
-                    "value": unwrap(row.value),
-                    "type": row.value_type,
-                    "order": len(items),
-                    "created_at": iso(row.created_at),
-                    "updated_at": iso(row.updated_at),
-                }
-            )
+    for row in _rows_of(conn, _CUSTOM_VALUES_BY_LIST, _CUSTOM_VALUES_BY_RANGE, pks):
+        items = found[row.resource_pk]
+        items.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "value": unwrap(row.value),
+                "type": row.value_type,
+                "order": len(items),
+                "created_at": iso(row.created_at),
+                "updated_at": iso(row.updated_at),
+            }
+        )
     return found
 
 

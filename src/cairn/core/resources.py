@@ -149,10 +149,24 @@ class ResourceService:
     @staticmethod
     def entity(conn: Connection, row: Row[Any] | dict[str, Any], principal: Principal) -> dict[str, Any]:
         """The full entity: the row, its custom property values and its type-specific details."""
-        entity = repo.to_entity(row, principal.permissions())
-        extras.decorate(conn, [row], [entity])
-        visibility.redact(conn, principal, [entity])
-        return entity
+        return ResourceService.entities(conn, [row], principal)[0]
+
+    @staticmethod
+    def entities(
+        conn: Connection, rows: Sequence[Any], principal: Principal, *, wire: bool = False
+    ) -> builtins.list[dict[str, Any]]:
+        """``entity`` of many rows (one query per side table for them all).
+
+        ``wire``: the rows were selected with ``repo.wire_columns`` and the entities are only
+        serialised with orjson (their JSON fields are pre-encoded fragments, see
+        ``repo.to_wire_entity``); the HTTP faces use it, everything that reads the values does not.
+        """
+        permissions = principal.permissions()
+        build = repo.to_wire_entity if wire else repo.to_entity
+        items = [build(r, permissions) for r in rows]
+        extras.decorate(conn, rows, items)
+        visibility.redact(conn, principal, items)
+        return items
 
     def _visible_row(
         self, conn: Connection, principal: Principal, resource_id: str, entity_type: str | None
@@ -172,9 +186,11 @@ class ResourceService:
         paging: PageRequest = PageRequest(),
         team: str | None = None,
         count_up_to: int | None = None,
+        wire: bool = False,
     ) -> PageResult:
         """``count_up_to``: count matches only that far (pages that show "1,000+" need no full
-        count, which on a million rows costs more than the page itself); None counts them all."""
+        count, which on a million rows costs more than the page itself); None counts them all.
+        ``wire``: items only to be serialised with orjson (see ``entities``)."""
         node = filter_node
         if team:
             # ``teams`` narrows to resources of any of the given (comma-separated) teams.
@@ -193,11 +209,8 @@ class ResourceService:
             limit = paging.page_size
             if paging.cap is not None:
                 limit = max(0, min(limit, paging.cap - offset))
-            rows = repo.page(conn, where, keys, limit=limit, offset=offset) if limit else []
-            permissions = principal.permissions()
-            items = [repo.to_entity(r, permissions) for r in rows]
-            extras.decorate(conn, rows, items)
-            visibility.redact(conn, principal, items)
+            rows = repo.page(conn, where, keys, limit=limit, offset=offset, wire=wire) if limit else []
+            items = self.entities(conn, rows, principal, wire=wire)
         return PageResult(
             items=items,
             count=total,

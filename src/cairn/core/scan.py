@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from cairn.core import extras
 from cairn.core import filters as flt
 from cairn.core.errors import InvalidInput
 from cairn.core.principal import Principal
@@ -35,7 +34,9 @@ def scan(
     filter_node: flt.Filter | None = None,
     after: str | None = None,
     page_size: int = MAX_PAGE_SIZE,
+    wire: bool = False,
 ) -> ScanPage:
+    """``wire``: items only to be serialised with orjson (see ``ResourceService.entities``)."""
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
     where = service.visibility(principal, filter_node)
@@ -52,10 +53,10 @@ def scan(
             if start is None:
                 raise InvalidInput("after: no resource with this id", field="after")
             where = and_(where, resource.c.pk > start)
-        rows = list(conn.execute(select(resource).where(where).order_by(resource.c.pk).limit(page_size + 1)))
+        columns = repo.wire_columns(service.store.dialect) if wire else (resource,)
+        stmt = select(*columns).where(where).order_by(resource.c.pk).limit(page_size + 1)
+        rows = list(conn.execute(stmt))
         more = len(rows) > page_size
         rows = rows[:page_size]
-        permissions = principal.permissions()
-        items = [repo.to_entity(r, permissions) for r in rows]
-        extras.decorate(conn, rows, items)
+        items = service.entities(conn, rows, principal, wire=wire)
     return ScanPage(items=items, next=items[-1]["id"] if more else None)

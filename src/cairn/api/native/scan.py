@@ -39,6 +39,7 @@ def scan_resources(
         filter_node=node,
         after=text_param(after, "after") or None,
         page_size=page_size,
+        wire=True,
     )
     # The cursor also travels in a header, so a client can ask for the following page before it
     # has parsed this one.

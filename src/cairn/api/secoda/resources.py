@@ -66,6 +66,7 @@ def catalog_list(
         sort=sort_keys,
         paging=paging(page, page_size, cap=RESULT_CAP),
         team=text_param(teams, "teams") or None,
+        wire=True,
     )
     return FastJSONResponse(envelope(request, result))
 
@@ -254,7 +255,7 @@ def _per_type_routes(entity_type: str, path: str, stem: str) -> None:
                 flt.Condition("exact", flt.FIELDS["table"], text_param(table_title, "table_title"))
             )
         result = services.resources.list(
-            principal, filter_node=flt.all_of(*conditions), paging=paging(page, page_size)
+            principal, filter_node=flt.all_of(*conditions), paging=paging(page, page_size), wire=True
         )
         return FastJSONResponse(envelope(request, result))
 
