@@ -260,9 +260,49 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
     assert objects == want_edges | {(down, up) for up, down in want_edges}
     assert manual["count"] == 2 * len(want_edges)
 
+    # lineage graphs and impact: hidden resources are never shown, walked through or counted
+    for name in RESOURCES:
+        _check_lineage(world, role, world.ids[name], expected)
+
     # the audit log names every resource: admins only
     audit = world.api.client.get("/notification/workspace", headers=world.headers[role])
     assert audit.status_code == (200 if role == "admin" else 403)
+
+
+def _reachable(world: World, start: str, visible: set[str], *, downstream: bool) -> dict[str, int]:
+    """Resources reachable from ``start`` through visible resources only, by fewest hops."""
+    ends = [(world.ids[u], world.ids[d]) for u, d in world.edges]
+    step = {(a if downstream else b, b if downstream else a) for a, b in ends}
+    hops = {start: 0}
+    frontier = {start}
+    while frontier:
+        depth = max(hops.values()) + 1
+        frontier = {b for a, b in step if a in frontier and b in visible and b not in hops}
+        hops.update(dict.fromkeys(frontier, depth))
+    return hops
+
+
+def _check_lineage(world: World, role: str, rid: str, visible: set[str]) -> None:
+    graph = _get(world, role, f"/lineage/graph/{rid}", direction="both", depth=5)
+    impact = _get(world, role, f"/lineage/impact/{rid}")
+    if rid not in visible:
+        assert (graph.status_code, impact.status_code) == (404, 404), (role, rid)
+        return
+    assert graph.status_code == impact.status_code == 200, (role, rid)
+    body = graph.json()
+    down = _reachable(world, rid, visible, downstream=True)
+    up = _reachable(world, rid, visible, downstream=False)
+    assert {n["id"]: n["depth"] for n in body["nodes"]} == {**{k: -v for k, v in up.items()}, **down}
+    shown = {(e["upstream_id"], e["downstream_id"]) for e in body["edges"]}
+    nodes = set(down) | set(up)
+    assert shown == {(world.ids[u], world.ids[d]) for u, d in world.edges} & {
+        (a, b) for a in nodes for b in nodes
+    }
+    assert all(n["parent"] is None or n["parent"] in visible for n in body["nodes"]), (role, rid)
+    found = impact.json()
+    assert {n["id"]: n["depth"] for n in found["impacted"]} == {k: v for k, v in down.items() if k != rid}
+    assert found["count"] == sum(found["by_type"].values()) == len(down) - 1
+    assert found["root"]["parent"] is None or found["root"]["parent"] in visible
 
 
 @pytest.mark.parametrize("role", ["editor", "editor_in_a"])
