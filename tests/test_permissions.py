@@ -435,3 +435,64 @@ def test_keys_are_stored_as_digests_and_compared_in_constant_time(api: Any, monk
     assert calls == [(row.key_hash, row.key_hash)]
     with pytest.raises(Exception, match="Invalid API key"):
         resolver.resolve(created.token[:-1] + ("A" if created.token[-1] != "A" else "B"))
+
+
+def test_a_hidden_ancestor_is_never_named_nor_found_through_its_descendants(api: Any) -> None:
+    """A draft schema between a published database and a published table: a viewer sees the
+    table and its column, but no path, breadcrumb or path filter gives the schema away."""
+    client = api.client
+    integration = make_integration(client)
+    db = create(client, entity_type="database", title="warehouse", integration=integration, published=True)
+    schema = create(client, entity_type="schema", title="secretschema", parent=db["id"], published=False)
+    table = create(client, entity_type="table", title="orders", parent=schema["id"], published=True)
+    column = create(client, entity_type="column", title="amount", parent=table["id"], published=True)
+    assert column["title_full"] == "warehouse.secretschema.orders.amount"
+    viewer = api.as_role("viewer")
+
+    def viewer_get(path: str, **params: Any) -> Any:
+        response = client.get(path, headers=viewer, params=params)
+        assert response.status_code == 200, response.text
+        assert "secretschema" not in response.text, (path, params)
+        assert schema["id"] not in response.text, (path, params)
+        return response.json()
+
+    seen_table = viewer_get(f"/resource/all/{table['id']}")
+    assert (seen_table["parent"], seen_table["title_full"]) == (None, "orders")
+    seen_column = viewer_get(f"/resource/all/{column['id']}")
+    assert (seen_column["parent"], seen_column["title_full"]) == (table["id"], "orders.amount")
+    assert seen_column["search_metadata"].get("table") == "orders"
+    assert "database" not in seen_column["search_metadata"]
+    listed = viewer_get("/resource/catalog", page_size=100)
+    assert {r["id"] for r in listed["results"]} >= {db["id"], table["id"], column["id"]}
+
+    principal = KeyResolver(api.store).resolve(viewer["Authorization"].removeprefix("Bearer "))
+    chain = ResourceService(api.store).ancestors(principal, column["id"])
+    assert [(e["id"], e["title_full"], e["parent"]) for e in chain] == [(table["id"], "orders", None)]
+
+    # a path filter never matches under the hidden schema, negated or not, so none can probe it
+    path_filters = [
+        {"operator": "contains", "field": "title_full", "value": "secretschema"},
+        {"operator": "exact", "field": "schema", "value": "secretschema"},
+        {"operator": "not", "operands": [{"operator": "contains", "field": "title_full", "value": "secret"}]},
+    ]
+    for path_filter in path_filters:
+        found = viewer_get("/resource/catalog", filter=json.dumps(path_filter), page_size=100)
+        assert not {r["id"] for r in found["results"]} & {table["id"], column["id"]}, path_filter
+        assert found["count"] == len(found["results"])
+    # the same filters find the children for whoever sees the schema
+    admin_found = client.get("/resource/catalog", params={"filter": json.dumps(path_filters[0])}).json()
+    assert {r["id"] for r in admin_found["results"]} == {schema["id"], table["id"], column["id"]}
+    # resources outside the hidden subtree still match path filters
+    visible_path = {"operator": "contains", "field": "title_full", "value": "warehouse"}
+    assert {r["id"] for r in viewer_get("/resource/catalog", filter=json.dumps(visible_path))["results"]} == {
+        db["id"]
+    }
+
+
+def test_a_too_deep_lineage_graph_is_a_400_naming_depth(api: Any) -> None:
+    board = create(api.client, entity_type="dashboard", title="t", published=True)
+    viewer = api.as_role("viewer")
+    for depth in (0, 21, 10_000):
+        response = api.client.get(f"/lineage/graph/{board['id']}", params={"depth": depth}, headers=viewer)
+        assert response.status_code == 400, response.text
+        assert "depth" in response.json()["fields"]

@@ -137,6 +137,7 @@ class ResourceService:
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
                 browse=node is None,
+                path_filter=any(flt.mentions(node, name) for name in visibility.PATH_FIELDS),
             )
         ]
 
@@ -226,6 +227,7 @@ class ResourceService:
                 chain.append(repo.to_entity(parent, permissions))
                 seen.add(parent.id)
                 parent_id = parent.parent_id
+            visibility.redact(conn, principal, chain)
         chain.reverse()
         return chain
 
