@@ -9,11 +9,16 @@ revisited at most once per depth. A walk never passes through a resource the cal
 hidden resources are neither returned nor used as a bridge to what lies behind them, and a
 returned node whose parent is hidden does not name it.
 
-The walk is breadth-first and read with a row cap of ``(limit + 1) * (depth + 1)``: with at
-most ``limit`` distinct resources there are at most ``limit * (depth + 1)`` (resource, depth)
-pairs, so hitting the cap proves the graph holds more than ``limit`` resources (``truncated``),
-and the rows read are the nearest ones. Both engines stop the recursion once the cap is read
-(SQLite runs the CTE as a co-routine, PostgreSQL's recursive union is pulled lazily).
+The walk is breadth-first and read with a row cap. SQLite expands every row it hands out (a
+row's edges are followed when it leaves the queue), so the work is the edges of the rows read:
+the cap must be as small as it can be. A first read takes ``limit + 1`` rows: fewer means the
+walk is complete; ``limit + 1`` distinct resources prove it holds more than ``limit``
+(``truncated``), and being breadth-first they are the nearest. Only when the rows repeat a
+resource (reached again at another depth) is the walk read again with the cap of
+``(limit + 1) * (depth + 1)``: with at most ``limit`` distinct resources there are at most
+``limit * (depth + 1)`` (resource, depth) pairs, so reaching that cap proves more than
+``limit``. Both engines stop the recursion once the cap is read (SQLite runs the CTE as a
+co-routine, PostgreSQL's recursive union is pulled lazily).
 
 Results are the wire dictionaries (no model per node: building a pydantic object per node and
 edge cost more than the walk itself at a few thousand nodes).
@@ -101,21 +106,42 @@ def _cte(walk: _Walk, principal: Principal) -> CTE:
     return cte.union(step)
 
 
-def _nearest(walk: _Walk, principal: Principal, limit: int) -> Select[Any]:
-    """Up to ``limit + 1`` distinct resources of a walk, each at its smallest depth, nearest
-    first, from the first capped rows; titles are joined on these only."""
+def _nearest(walk: _Walk, principal: Principal, limit: int, cap: int) -> Select[Any]:
+    """Up to ``limit + 1`` distinct resources of a walk's first ``cap`` rows, each at its
+    smallest depth with how many rows named it, nearest first; titles are joined on these only."""
     cte = _cte(walk, principal)
-    rows = select(cte.c.pk, cte.c.depth).limit((limit + 1) * (walk.depth + 1)).subquery()
+    rows = select(cte.c.pk, cte.c.depth).limit(cap).subquery()
     depth = func.min(rows.c.depth).label("depth")
     # ``walk.name`` is one of this module's constant walk names, never user input.
     nearest = (
-        select(rows.c.pk, depth, literal_column(f"'{walk.name}'").label("walk"))
+        select(rows.c.pk, depth, func.count().label("hits"), literal_column(f"'{walk.name}'").label("walk"))
         .group_by(rows.c.pk)
         .order_by(depth, rows.c.pk)
         .limit(limit + 1)
         .subquery()
     )
-    return _node_select(nearest.c.depth, nearest.c.walk).join(nearest, nearest.c.pk == R.pk)
+    return _node_select(nearest.c.depth, nearest.c.walk, nearest.c.hits).join(nearest, nearest.c.pk == R.pk)
+
+
+def _walk_rows(conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int) -> list[Row[Any]]:
+    """The nearest ``limit + 1`` resources of each walk (see the module's notes on the cap)."""
+
+    def read(parts: Sequence[Select[Any]]) -> list[Row[Any]]:
+        return list(conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all())
+
+    rows = read([_nearest(w, principal, limit, limit + 1) for w in walks])
+    again = [
+        w
+        for w in walks
+        if (mine := [r for r in rows if r.walk == w.name])
+        and sum(r.hits for r in mine) > limit
+        and len(mine) <= limit
+    ]
+    if again:
+        names = {w.name for w in again}
+        rows = [r for r in rows if r.walk not in names]
+        rows += read([_nearest(w, principal, limit, (limit + 1) * (w.depth + 1)) for w in again])
+    return rows
 
 
 def _node(row: Row[Any], depth: int) -> dict[str, Any]:
@@ -188,8 +214,7 @@ class LineageGraphService:
                 _Walk(f"walk_{level}", self._seeds(principal, root, level), level, True, IMPACT_MAX_DEPTH)
                 for level in ("table", "column")
             ]
-            table_walk, column_walk = (_nearest(w, principal, IMPACT_NODE_LIMIT) for w in walks)
-            rows = conn.execute(union_all(table_walk, column_walk)).all()
+            rows = _walk_rows(conn, principal, walks, IMPACT_NODE_LIMIT)
             seeds = {root.pk} | {r.pk for r in rows if r.walk == "walk_column" and r.depth == 0}
             impacted: dict[str, dict[str, Any]] = {}
             columns: list[dict[str, Any]] = []
@@ -272,8 +297,7 @@ class LineageGraphService:
         self, conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int
     ) -> dict[int, dict[str, Any]]:
         """Up to ``limit + 1`` nodes by pk, nearest first (the root once, at depth 0)."""
-        parts = [_nearest(w, principal, limit) for w in walks]
-        rows = conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all()
+        rows = _walk_rows(conn, principal, walks, limit)
         nodes: dict[int, dict[str, Any]] = {}
         for row in sorted(rows, key=lambda r: (r.depth, r.walk != "walk_downstream", r.pk)):
             if row.pk not in nodes and len(nodes) <= limit:
@@ -288,7 +312,7 @@ class LineageGraphService:
             stmt = select(E.pk, E.id, E.origin, E.upstream_pk, E.downstream_pk).where(
                 E.upstream_pk.in_(pks[start : start + _CHUNK]), E.downstream_pk.in_(pks), E.level == level
             )
-            found.extend(conn.execute(stmt))
+            found.extend(conn.execute(stmt).all())
         found.sort(key=lambda row: row.pk)
         return [
             {
