@@ -307,7 +307,7 @@ class LineageGraphService:
     @staticmethod
     def _edges(conn: Connection, nodes: dict[int, dict[str, Any]], level: Level) -> list[dict[str, Any]]:
         pks = sorted(nodes)
-        found: list[Row[Any]] = []
+        found: list[Any] = []  # rows of the select above
         for start in range(0, len(pks), _CHUNK):
             stmt = select(E.pk, E.id, E.origin, E.upstream_pk, E.downstream_pk).where(
                 E.upstream_pk.in_(pks[start : start + _CHUNK]), E.downstream_pk.in_(pks), E.level == level
