@@ -20,19 +20,17 @@ import json
 import os
 import random
 import time
-import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from tests.live_server import live_server
 
 from bench.__main__ import OUT, fresh_store, timed
 from bench.generate import write
+from bench.lineage import lineage_edges, load_edges
 from cairn.core.exchange import Importer
 from cairn.core.graph import LineageGraphService
 from cairn.core.keys import create_key
@@ -77,103 +75,12 @@ TWO_WORDS = [
     "stores snapshot",
 ]
 TYPOS = ["custmer", "ordres", "paymnts", "sesions", "invetory", "invoces", "shipmnts", "refnds", "campains"]
-LAYERS = 5
-IMPACT_TABLES = 250
-IMPACT_DASHBOARDS = 125
-
 SEARCH_TRIGGERS = {
     "sqlite": ["resource_fts_insert", "resource_fts_update", "resource_fts_delete", "search_doc_insert"]
     + ["search_doc_update", "search_doc_delete"],
     "postgresql": ["resource_search_insert ON resource", "resource_search_update ON resource"]
     + ["search_doc_insert ON resource", "search_doc_update ON resource"],
 }
-
-
-def _skewed(rng: random.Random, items: list[Any]) -> Any:
-    return items[int(len(items) * rng.random() ** 3)]
-
-
-def lineage_edges(catalog: Path, seed: int = 11) -> tuple[list[tuple[str, str, str]], str, str]:
-    """(upstream id, downstream id, level) edges for a catalog file, the hub and the impact source."""
-    rng = random.Random(seed)
-    tables: list[str] = []
-    columns: dict[str, list[str]] = defaultdict(list)
-    charts: dict[str, list[str]] = defaultdict(list)
-    dashboards: list[str] = []
-    with catalog.open("rb") as lines:
-        for raw in lines:
-            line = orjson.loads(raw)
-            if line["kind"] != "resource":
-                continue
-            data = line["data"]
-            kind = data["entity_type"]
-            if kind == "table":
-                tables.append(data["id"])
-            elif kind == "column":
-                columns[data["parent"]].append(data["id"])
-            elif kind == "dashboard":
-                dashboards.append(data["id"])
-            elif kind == "chart":
-                charts[data["parent"]].append(data["id"])
-    source, *rest = tables
-    rng.shuffle(rest)
-    layers = [rest[i::LAYERS] for i in range(LAYERS)]
-    impact_tables = layers[-1][-IMPACT_TABLES:]
-    sinks = layers[-1][:-IMPACT_TABLES]
-    impact_dashboards = dashboards[-IMPACT_DASHBOARDS:]
-    edges: list[tuple[str, str, str]] = []
-
-    def feed(up: str, down: str) -> None:
-        edges.append((up, down, "table"))
-        for column in columns[down]:
-            if rng.random() < 0.8 and columns[up]:
-                edges.append((rng.choice(columns[up]), column, "column"))
-
-    for depth in range(1, LAYERS):
-        targets = layers[depth] if depth < LAYERS - 1 else sinks
-        for table in targets:
-            for up in {_skewed(rng, layers[depth - 1]) for _ in range(rng.randint(1, 6))}:
-                feed(up, table)
-    for dashboard in dashboards[:-IMPACT_DASHBOARDS]:
-        for up in {_skewed(rng, sinks) for _ in range(rng.randint(1, 3))}:
-            edges.append((up, dashboard, "table"))
-    for dashboard in dashboards:
-        edges.extend((dashboard, chart, "table") for chart in charts[dashboard])
-    for table in impact_tables:
-        edges.append((source, table, "table"))
-        if columns[source] and columns[table]:
-            edges.append((rng.choice(columns[source]), columns[table][0], "column"))
-    edges.extend((source, dashboard, "table") for dashboard in impact_dashboards)
-    hub = layers[0][0]
-    return list(dict.fromkeys(edges)), hub, source
-
-
-def load_edges(store: Store, workspace_id: str, edges: list[tuple[str, str, str]]) -> None:
-    """Bulk SQL load: a staging table of ids, then one INSERT ... SELECT joining resource."""
-    mark = "?" if store.dialect == "sqlite" else "%s"
-    now = "2026-11-01 00:00:00.000000" if store.dialect == "sqlite" else "2026-11-01T00:00:00Z"
-    with store.write() as conn:
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE edge_in (up_id VARCHAR(36), down_id VARCHAR(36), level VARCHAR(8), "
-            "id VARCHAR(36), reverse_id VARCHAR(36))"
-        )
-        rows = [(u, d, level, str(uuid.uuid4()), str(uuid.uuid4())) for u, d, level in edges]
-        for start in range(0, len(rows), 50_000):
-            conn.exec_driver_sql(
-                f"INSERT INTO edge_in VALUES ({', '.join([mark] * 5)})", rows[start : start + 50_000]
-            )
-        conn.execute(
-            text(
-                "INSERT INTO lineage_edge (workspace_id, id, reverse_id, upstream_pk, downstream_pk, level, "
-                "origin, created_at, updated_at) "
-                "SELECT :ws, e.id, e.reverse_id, u.pk, d.pk, e.level, 'import', :now, :now FROM edge_in e "
-                "JOIN resource u ON u.workspace_id = :ws AND u.id = e.up_id "
-                "JOIN resource d ON d.workspace_id = :ws AND d.id = e.down_id"
-            ),
-            {"ws": workspace_id, "now": now},
-        )
-        conn.exec_driver_sql("DROP TABLE edge_in")
-        conn.exec_driver_sql("ANALYZE" if store.dialect == "sqlite" else "ANALYZE lineage_edge")
 
 
 def drop_search_triggers(conn: Connection, dialect: str) -> None:
@@ -263,8 +170,8 @@ def measure(store: Store, admin: Principal, hub: str, impact_source: str, n: int
     search = SearchService(store)
     graph = LineageGraphService(store)
     checks = {
-        "hub_5_hops_nodes": len(graph.graph(admin, hub, depth=5).nodes),
-        "impact_count": graph.impact(admin, impact_source).count,
+        "hub_5_hops_nodes": len(graph.graph(admin, hub, depth=5)["nodes"]),
+        "impact_count": graph.impact(admin, impact_source)["count"],
         "counts": {
             q: search.search(admin, SearchQuery(q=q)).count for q in ("customer", "dim customer", "custmer")
         },

@@ -179,3 +179,19 @@ def test_unknown_resources_are_404s(api):
         response = api.client.get(path)
         assert response.status_code == 404
         assert response.json() == {"detail": "Not found."}
+
+
+def test_resources_reached_at_several_depths_do_not_hide_the_rest(api, store, admin, tree):
+    # Every node feeds every later one: n4 is reached at depths 1 to 4, and n5 only behind n4.
+    # The first rows of the walk repeat resources, so the walk must be read further to find n5.
+    root, *chain = (table(api, tree, f"n{i}") for i in range(6))
+    ordered = [root, *chain[:4]]
+    link(
+        store, admin, *((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :]), (chain[3], chain[4])
+    )
+    whole = graph(api, root, depth=5, limit=6)
+    assert whole["truncated"] is False
+    assert depths(whole) == {root: 0, **dict.fromkeys(chain[:4], 1), chain[4]: 2}
+    cut = graph(api, root, depth=5, limit=5)
+    assert cut["truncated"] is True
+    assert depths(cut) == {root: 0, **dict.fromkeys(chain[:4], 1)}

@@ -260,9 +260,49 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
     assert objects == want_edges | {(down, up) for up, down in want_edges}
     assert manual["count"] == 2 * len(want_edges)
 
+    # lineage graphs and impact: hidden resources are never shown, walked through or counted
+    for name in RESOURCES:
+        _check_lineage(world, role, world.ids[name], expected)
+
     # the audit log names every resource: admins only
     audit = world.api.client.get("/notification/workspace", headers=world.headers[role])
     assert audit.status_code == (200 if role == "admin" else 403)
+
+
+def _reachable(world: World, start: str, visible: set[str], *, downstream: bool) -> dict[str, int]:
+    """Resources reachable from ``start`` through visible resources only, by fewest hops."""
+    ends = [(world.ids[u], world.ids[d]) for u, d in world.edges]
+    step = {(a if downstream else b, b if downstream else a) for a, b in ends}
+    hops = {start: 0}
+    frontier = {start}
+    while frontier:
+        depth = max(hops.values()) + 1
+        frontier = {b for a, b in step if a in frontier and b in visible and b not in hops}
+        hops.update(dict.fromkeys(frontier, depth))
+    return hops
+
+
+def _check_lineage(world: World, role: str, rid: str, visible: set[str]) -> None:
+    graph = _get(world, role, f"/lineage/graph/{rid}", direction="both", depth=5)
+    impact = _get(world, role, f"/lineage/impact/{rid}")
+    if rid not in visible:
+        assert (graph.status_code, impact.status_code) == (404, 404), (role, rid)
+        return
+    assert graph.status_code == impact.status_code == 200, (role, rid)
+    body = graph.json()
+    down = _reachable(world, rid, visible, downstream=True)
+    up = _reachable(world, rid, visible, downstream=False)
+    assert {n["id"]: n["depth"] for n in body["nodes"]} == {**{k: -v for k, v in up.items()}, **down}
+    shown = {(e["upstream_id"], e["downstream_id"]) for e in body["edges"]}
+    nodes = set(down) | set(up)
+    assert shown == {(world.ids[u], world.ids[d]) for u, d in world.edges} & {
+        (a, b) for a in nodes for b in nodes
+    }
+    assert all(n["parent"] is None or n["parent"] in visible for n in body["nodes"]), (role, rid)
+    found = impact.json()
+    assert {n["id"]: n["depth"] for n in found["impacted"]} == {k: v for k, v in down.items() if k != rid}
+    assert found["count"] == sum(found["by_type"].values()) == len(down) - 1
+    assert found["root"]["parent"] is None or found["root"]["parent"] in visible
 
 
 @pytest.mark.parametrize("role", ["editor", "editor_in_a"])
@@ -410,3 +450,64 @@ def test_lists_and_scans_show_each_resource_as_get_by_id_does(world: World, role
     if column is not None and world.ids["gen-pub"] not in listed:
         assert column["parent"] is None
         assert column["title_full"] == column["title"]
+
+
+def test_a_hidden_ancestor_is_never_named_nor_found_through_its_descendants(api: Any) -> None:
+    """A draft schema between a published database and a published table: a viewer sees the
+    table and its column, but no path, breadcrumb or path filter gives the schema away."""
+    client = api.client
+    integration = make_integration(client)
+    db = create(client, entity_type="database", title="warehouse", integration=integration, published=True)
+    schema = create(client, entity_type="schema", title="secretschema", parent=db["id"], published=False)
+    table = create(client, entity_type="table", title="orders", parent=schema["id"], published=True)
+    column = create(client, entity_type="column", title="amount", parent=table["id"], published=True)
+    assert column["title_full"] == "warehouse.secretschema.orders.amount"
+    viewer = api.as_role("viewer")
+
+    def viewer_get(path: str, **params: Any) -> Any:
+        response = client.get(path, headers=viewer, params=params)
+        assert response.status_code == 200, response.text
+        assert "secretschema" not in response.text, (path, params)
+        assert schema["id"] not in response.text, (path, params)
+        return response.json()
+
+    seen_table = viewer_get(f"/resource/all/{table['id']}")
+    assert (seen_table["parent"], seen_table["title_full"]) == (None, "orders")
+    seen_column = viewer_get(f"/resource/all/{column['id']}")
+    assert (seen_column["parent"], seen_column["title_full"]) == (table["id"], "orders.amount")
+    assert seen_column["search_metadata"].get("table") == "orders"
+    assert "database" not in seen_column["search_metadata"]
+    listed = viewer_get("/resource/catalog", page_size=100)
+    assert {r["id"] for r in listed["results"]} >= {db["id"], table["id"], column["id"]}
+
+    principal = KeyResolver(api.store).resolve(viewer["Authorization"].removeprefix("Bearer "))
+    chain = ResourceService(api.store).ancestors(principal, column["id"])
+    assert [(e["id"], e["title_full"], e["parent"]) for e in chain] == [(table["id"], "orders", None)]
+
+    # a path filter never matches under the hidden schema, negated or not, so none can probe it
+    path_filters = [
+        {"operator": "contains", "field": "title_full", "value": "secretschema"},
+        {"operator": "exact", "field": "schema", "value": "secretschema"},
+        {"operator": "not", "operands": [{"operator": "contains", "field": "title_full", "value": "secret"}]},
+    ]
+    for path_filter in path_filters:
+        found = viewer_get("/resource/catalog", filter=json.dumps(path_filter), page_size=100)
+        assert not {r["id"] for r in found["results"]} & {table["id"], column["id"]}, path_filter
+        assert found["count"] == len(found["results"])
+    # the same filters find the children for whoever sees the schema
+    admin_found = client.get("/resource/catalog", params={"filter": json.dumps(path_filters[0])}).json()
+    assert {r["id"] for r in admin_found["results"]} == {schema["id"], table["id"], column["id"]}
+    # resources outside the hidden subtree still match path filters
+    visible_path = {"operator": "contains", "field": "title_full", "value": "warehouse"}
+    assert {r["id"] for r in viewer_get("/resource/catalog", filter=json.dumps(visible_path))["results"]} == {
+        db["id"]
+    }
+
+
+def test_a_too_deep_lineage_graph_is_a_400_naming_depth(api: Any) -> None:
+    board = create(api.client, entity_type="dashboard", title="t", published=True)
+    viewer = api.as_role("viewer")
+    for depth in (0, 21, 10_000):
+        response = api.client.get(f"/lineage/graph/{board['id']}", params={"depth": depth}, headers=viewer)
+        assert response.status_code == 400, response.text
+        assert "depth" in response.json()["fields"]

@@ -1,26 +1,37 @@
 """Lineage traversal: the graph around a resource and the impact of changing it.
 
 Every walk is one recursive CTE over ``lineage_edge`` (no round trip per hop), the same SQL on
-SQLite and PostgreSQL. Cycles are harmless: the walk is a ``UNION`` of (resource, depth) pairs
-bounded by the depth, so a node is revisited at most once per depth. A walk never passes
-through a resource the caller cannot see (the catalog's visibility rule applies at every hop):
-hidden resources are neither returned nor used as a bridge to what lies behind them.
+SQLite and PostgreSQL. It walks integer keys only: each hop is one probe of a covering edge
+index ``(end, level, other end)`` and one of the narrow ``search_doc`` row for the visibility
+rule; titles are read once at the end, for the bounded set of nodes returned. Cycles are
+harmless: the walk is a ``UNION`` of (resource, depth) pairs bounded by the depth, so a node is
+revisited at most once per depth. A walk never passes through a resource the caller cannot see:
+hidden resources are neither returned nor used as a bridge to what lies behind them, and a
+returned node whose parent is hidden does not name it.
 
-The walk is breadth-first and read with a row cap of ``(limit + 1) * (depth + 1)``: with at
-most ``limit`` distinct resources there are at most ``limit * (depth + 1)`` (resource, depth)
-pairs, so hitting the cap proves the graph holds more than ``limit`` resources (``truncated``),
-and the rows read are the nearest ones.
+The walk is breadth-first and read with a row cap. SQLite expands every row it hands out (a
+row's edges are followed when it leaves the queue), so the work is the edges of the rows read:
+the cap must be as small as it can be. A first read takes ``limit + 1`` rows: fewer means the
+walk is complete; ``limit + 1`` distinct resources prove it holds more than ``limit``
+(``truncated``), and being breadth-first they are the nearest. Only when the rows repeat a
+resource (reached again at another depth) is the walk read again with the cap of
+``(limit + 1) * (depth + 1)``: with at most ``limit`` distinct resources there are at most
+``limit * (depth + 1)`` (resource, depth) pairs, so reaching that cap proves more than
+``limit``. Both engines stop the recursion once the cap is read (SQLite runs the CTE as a
+co-routine, PostgreSQL's recursive union is pulled lazily).
+
+Results are the wire dictionaries (no model per node: building a pydantic object per node and
+edge cost more than the walk itself at a few thousand nodes).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Integer,
     Row,
@@ -34,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import CTE
 
+from cairn.core import visibility
 from cairn.core.errors import InvalidInput, NotFound
 from cairn.core.principal import Principal
 from cairn.core.records import valid_id
@@ -46,19 +58,14 @@ from cairn.models.graph import (
     MAX_DEPTH,
     MAX_NODE_LIMIT,
     Direction,
-    GraphEdge,
-    GraphNode,
-    Impact,
-    ImpactedColumn,
     Level,
-    LineageGraph,
 )
 from cairn.store import Store
 from cairn.store.schema import Pk, lineage_edge, resource, search_doc
 
 E = lineage_edge.c
 R = resource.c
-_EDGE_CHUNK = 500
+_CHUNK = 500
 
 
 def _node_select(*extra: Any) -> Select[Any]:
@@ -80,41 +87,81 @@ class _Walk:
 def _cte(walk: _Walk, principal: Principal) -> CTE:
     cte = walk.seeds.cte(walk.name, recursive=True)
     # The narrow search documents carry the columns the visibility rule reads: a hop checks
-    # them there instead of reading the wide resource row (a third of the walk's time).
+    # them there instead of reading the wide resource row.
     node = search_doc.alias(f"{walk.name}_node")
     start, end = (E.upstream_pk, E.downstream_pk) if walk.downstream else (E.downstream_pk, E.upstream_pk)
-    # ``IN (x)`` rather than ``= x``: SQLite would otherwise build a Bloom filter over the whole
-    # edge (and resource) index for every walk, a full index scan that cost 100 ms at 200k edges.
+    # SQLite builds a Bloom filter over the whole edge (and resource) index for every walk when
+    # each key of the probe is a plain ``=`` (a full index scan: 100 ms at 200k edges). ``IN (x)``
+    # for the end and ``level || ''`` (checked from the covering index, not a key) avoid it; a
+    # resource's edges are nearly all of one level anyway.
     step = (
         select(end.label("pk"), (cte.c.depth + 1).label("depth"))
         .select_from(cte.join(lineage_edge, start.in_([cte.c.pk])).join(node, node.c.pk.in_([end])))
         .where(
-            cte.c.depth < walk.depth, E.level == walk.level, *ResourceService.visibility_of(node, principal)
+            cte.c.depth < walk.depth,
+            E.level.concat("") == walk.level,
+            *ResourceService.visibility_of(node, principal),
         )
     )
     return cte.union(step)
 
 
-def _nearest(walk: _Walk, principal: Principal, limit: int, tag: str) -> Select[Any]:
-    """Distinct resources of a walk, each at its smallest depth, from the first capped rows."""
+def _nearest(walk: _Walk, principal: Principal, limit: int, cap: int) -> Select[Any]:
+    """Up to ``limit + 1`` distinct resources of a walk's first ``cap`` rows, each at its
+    smallest depth with how many rows named it, nearest first; titles are joined on these only."""
     cte = _cte(walk, principal)
-    rows = select(cte.c.pk, cte.c.depth).limit((limit + 1) * (walk.depth + 1)).subquery()
-    # ``tag`` is one of this module's constant walk names, never user input.
-    return select(
-        rows.c.pk, func.min(rows.c.depth).label("depth"), literal_column(f"'{tag}'").label("walk")
-    ).group_by(rows.c.pk)
-
-
-def _node(row: Row[Any], depth: int) -> GraphNode:
-    # Values straight from typed columns: no validation pass for thousands of nodes.
-    return GraphNode.model_construct(
-        id=row.id,
-        title=row.title,
-        entity_type=row.entity_type,
-        integration=row.integration_id,
-        parent=row.parent_id,
-        depth=depth,
+    rows = select(cte.c.pk, cte.c.depth).limit(cap).subquery()
+    depth = func.min(rows.c.depth).label("depth")
+    # ``walk.name`` is one of this module's constant walk names, never user input.
+    nearest = (
+        select(rows.c.pk, depth, func.count().label("hits"), literal_column(f"'{walk.name}'").label("walk"))
+        .group_by(rows.c.pk)
+        .order_by(depth, rows.c.pk)
+        .limit(limit + 1)
+        .subquery()
     )
+    return _node_select(nearest.c.depth, nearest.c.walk, nearest.c.hits).join(nearest, nearest.c.pk == R.pk)
+
+
+def _walk_rows(conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int) -> list[Row[Any]]:
+    """The nearest ``limit + 1`` resources of each walk (see the module's notes on the cap)."""
+
+    def read(parts: Sequence[Select[Any]]) -> list[Row[Any]]:
+        return list(conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all())
+
+    rows = read([_nearest(w, principal, limit, limit + 1) for w in walks])
+    again = [
+        w
+        for w in walks
+        if (mine := [r for r in rows if r.walk == w.name])
+        and sum(r.hits for r in mine) > limit
+        and len(mine) <= limit
+    ]
+    if again:
+        names = {w.name for w in again}
+        rows = [r for r in rows if r.walk not in names]
+        rows += read([_nearest(w, principal, limit, (limit + 1) * (w.depth + 1)) for w in again])
+    return rows
+
+
+def _node(row: Row[Any], depth: int) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "entity_type": row.entity_type,
+        "integration": row.integration_id,
+        "parent": row.parent_id,
+        "depth": depth,
+    }
+
+
+def _hide_parents(conn: Connection, principal: Principal, nodes: Iterable[dict[str, Any]]) -> None:
+    """A node under a hidden parent does not name it (the catalog's rule for breadcrumbs)."""
+    listed = list(nodes)
+    hidden = visibility.hidden_among(conn, principal, [n["parent"] for n in listed])
+    for node in listed:
+        if node["parent"] in hidden:
+            node["parent"] = None
 
 
 class LineageGraphService:
@@ -130,7 +177,8 @@ class LineageGraphService:
         depth: int = DEFAULT_DEPTH,
         level: Level = "table",
         limit: int = DEFAULT_NODE_LIMIT,
-    ) -> LineageGraph:
+    ) -> dict[str, Any]:
+        """The graph as ``LineageGraph``'s JSON."""
         if not 1 <= depth <= MAX_DEPTH:
             raise InvalidInput(f"depth must be between 1 and {MAX_DEPTH}", field="depth")
         if not 1 <= limit <= MAX_NODE_LIMIT:
@@ -146,73 +194,76 @@ class LineageGraphService:
             truncated = len(found) > limit
             kept = dict(list(found.items())[:limit])
             edges = self._edges(conn, kept, level)
-            nodes = list(kept.values())
-        return LineageGraph(
-            root=root.id,
-            direction=direction,
-            level=level,
-            depth=depth,
-            nodes=nodes,
-            edges=edges,
-            truncated=truncated,
-        )
+            _hide_parents(conn, principal, kept.values())
+        return {
+            "root": root.id,
+            "direction": direction,
+            "level": level,
+            "depth": depth,
+            "nodes": list(kept.values()),
+            "edges": edges,
+            "truncated": truncated,
+        }
 
-    def impact(self, principal: Principal, resource_id: str) -> Impact:
-        """Everything downstream: by table-level lineage, and through the columns' lineage."""
+    def impact(self, principal: Principal, resource_id: str) -> dict[str, Any]:
+        """Everything downstream, by table-level lineage and through the columns' lineage, as
+        ``Impact``'s JSON."""
         with self.store.read() as conn:
             root = self._root(conn, principal, resource_id)
             walks = [
-                _Walk("walk_table", self._seeds(principal, root, "table"), "table", True, IMPACT_MAX_DEPTH),
-                _Walk(
-                    "walk_column", self._seeds(principal, root, "column"), "column", True, IMPACT_MAX_DEPTH
-                ),
+                _Walk(f"walk_{level}", self._seeds(principal, root, level), level, True, IMPACT_MAX_DEPTH)
+                for level in ("table", "column")
             ]
-            table_walk, column_walk = (_nearest(w, principal, IMPACT_NODE_LIMIT, w.name) for w in walks)
-            rows = conn.execute(self._with_rows(union_all(table_walk, column_walk).subquery())).all()
+            rows = _walk_rows(conn, principal, walks, IMPACT_NODE_LIMIT)
             seeds = {root.pk} | {r.pk for r in rows if r.walk == "walk_column" and r.depth == 0}
-            impacted: dict[str, GraphNode] = {}
-            columns: list[ImpactedColumn] = []
+            impacted: dict[str, dict[str, Any]] = {}
+            columns: list[dict[str, Any]] = []
             parents: dict[str, int] = {}
             for row in rows:
                 if row.pk in seeds:
                     continue
                 if row.walk == "walk_table":
-                    if row.id not in impacted:
-                        impacted[row.id] = _node(row, row.depth)
-                else:
-                    columns.append(
-                        ImpactedColumn(
-                            id=row.id,
-                            title=row.title,
-                            table_id=row.parent_id,
-                            table_title=None,
-                            depth=row.depth,
-                        )
-                    )
-                    if row.parent_id is not None:
-                        parents[row.parent_id] = min(row.depth, parents.get(row.parent_id, row.depth))
+                    impacted.setdefault(row.id, _node(row, row.depth))
+                    continue
+                columns.append(
+                    {
+                        "id": row.id,
+                        "title": row.title,
+                        "table_id": row.parent_id,
+                        "table_title": None,
+                        "depth": row.depth,
+                    }
+                )
+                if row.parent_id is not None:
+                    parents[row.parent_id] = min(row.depth, parents.get(row.parent_id, row.depth))
             tables = self._visible(conn, principal, list(parents))
             for column in columns:
-                parent = tables.get(column.table_id or "")
-                column.table_title = parent.title if parent is not None else None
+                parent = tables.get(column["table_id"] or "")
+                column["table_title"] = parent.title if parent is not None else None
                 if parent is None:
-                    column.table_id = None
+                    column["table_id"] = None
             for table_id, parent in tables.items():
                 if table_id != root.id and table_id not in impacted:
                     impacted[table_id] = _node(parent, parents[table_id])
-        ordered = sorted(impacted.values(), key=lambda n: (n.depth, n.entity_type, n.title or "", n.id))
-        columns.sort(key=lambda c: (c.depth, c.table_title or "", c.title or "", c.id))
-        per_walk = Counter(r.walk for r in rows)
-        truncated = any(n > IMPACT_NODE_LIMIT for n in per_walk.values()) or len(ordered) > IMPACT_NODE_LIMIT
-        ordered = ordered[:IMPACT_NODE_LIMIT]
-        return Impact(
-            root=_node(root, 0),
-            count=len(ordered),
-            by_type=dict(Counter(n.entity_type for n in ordered).most_common()),
-            impacted=ordered,
-            columns=columns[:IMPACT_NODE_LIMIT],
-            truncated=truncated,
-        )
+            ordered = sorted(
+                impacted.values(), key=lambda n: (n["depth"], n["entity_type"], n["title"] or "", n["id"])
+            )
+            per_walk = Counter(r.walk for r in rows)
+            truncated = (
+                any(n > IMPACT_NODE_LIMIT for n in per_walk.values()) or len(ordered) > IMPACT_NODE_LIMIT
+            )
+            ordered = ordered[:IMPACT_NODE_LIMIT]
+            root_node = _node(root, 0)
+            _hide_parents(conn, principal, [root_node, *ordered])
+        columns.sort(key=lambda c: (c["depth"], c["table_title"] or "", c["title"] or "", c["id"]))
+        return {
+            "root": root_node,
+            "count": len(ordered),
+            "by_type": dict(Counter(n["entity_type"] for n in ordered).most_common()),
+            "impacted": ordered,
+            "columns": columns[:IMPACT_NODE_LIMIT],
+            "truncated": truncated,
+        }
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -242,57 +293,44 @@ class LineageGraphService:
         typed: Select[Any] = seeds
         return typed
 
-    @staticmethod
-    def _with_rows(found: Any) -> Select[Any]:
-        return _node_select(found.c.depth, found.c.walk).join(found, found.c.pk == R.pk)
-
     def _resolve(
         self, conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int
-    ) -> dict[int, GraphNode]:
+    ) -> dict[int, dict[str, Any]]:
         """Up to ``limit + 1`` nodes by pk, nearest first (the root once, at depth 0)."""
-        parts = [_nearest(w, principal, limit, w.name) for w in walks]
-        found = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-        rows = conn.execute(self._with_rows(found)).all()
-        nodes: dict[int, GraphNode] = {}
-        for row in sorted(rows, key=lambda r: (r.depth, r.walk != "walk_downstream", r.id)):
+        rows = _walk_rows(conn, principal, walks, limit)
+        nodes: dict[int, dict[str, Any]] = {}
+        for row in sorted(rows, key=lambda r: (r.depth, r.walk != "walk_downstream", r.pk)):
             if row.pk not in nodes and len(nodes) <= limit:
                 nodes[row.pk] = _node(row, row.depth if row.walk == "walk_downstream" else -row.depth)
         return nodes
 
     @staticmethod
-    def _edges(conn: Connection, nodes: dict[int, GraphNode], level: Level) -> list[GraphEdge]:
+    def _edges(conn: Connection, nodes: dict[int, dict[str, Any]], level: Level) -> list[dict[str, Any]]:
         pks = sorted(nodes)
-        edges: list[GraphEdge] = []
-        for start in range(0, len(pks), _EDGE_CHUNK):
-            stmt = (
-                select(E.id, E.level, E.origin, E.upstream_pk, E.downstream_pk)
-                .where(
-                    E.upstream_pk.in_(pks[start : start + _EDGE_CHUNK]),
-                    E.downstream_pk.in_(pks),
-                    E.level == level,
-                )
-                .order_by(E.pk)
+        found: list[Any] = []  # rows of the select above
+        for start in range(0, len(pks), _CHUNK):
+            stmt = select(E.pk, E.id, E.origin, E.upstream_pk, E.downstream_pk).where(
+                E.upstream_pk.in_(pks[start : start + _CHUNK]), E.downstream_pk.in_(pks), E.level == level
             )
-            for row in conn.execute(stmt):
-                if row.downstream_pk in nodes:
-                    edges.append(
-                        GraphEdge.model_construct(
-                            id=row.id,
-                            upstream_id=nodes[row.upstream_pk].id,
-                            downstream_id=nodes[row.downstream_pk].id,
-                            level=row.level,
-                            origin=row.origin,
-                        )
-                    )
-        return edges
+            found.extend(conn.execute(stmt).all())
+        found.sort(key=lambda row: row.pk)
+        return [
+            {
+                "id": row.id,
+                "upstream_id": nodes[row.upstream_pk]["id"],
+                "downstream_id": nodes[row.downstream_pk]["id"],
+                "level": level,
+                "origin": row.origin,
+            }
+            for row in found
+        ]
 
     @staticmethod
     def _visible(conn: Connection, principal: Principal, ids: Sequence[str]) -> dict[str, Row[Any]]:
         found: dict[str, Row[Any]] = {}
-        visible: list[ColumnElement[bool]] = ResourceService.visibility_of(resource, principal)
-        for start in range(0, len(ids), _EDGE_CHUNK):
-            chunk = list(ids[start : start + _EDGE_CHUNK])
-            stmt = _node_select().where(*visible, R.id.in_(chunk))
+        visible = ResourceService.visibility_of(resource, principal)
+        for start in range(0, len(ids), _CHUNK):
+            stmt = _node_select().where(*visible, R.id.in_(list(ids[start : start + _CHUNK])))
             found.update({row.id: row for row in conn.execute(stmt)})
         return found
 

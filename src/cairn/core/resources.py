@@ -136,6 +136,7 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
+                path_filter=any(flt.mentions(node, name) for name in visibility.PATH_FIELDS),
             )
         ]
 
@@ -238,6 +239,7 @@ class ResourceService:
                 chain.append(repo.to_entity(parent, permissions))
                 seen.add(parent.id)
                 parent_id = parent.parent_id
+            visibility.redact(conn, principal, chain)
         chain.reverse()
         return chain
 

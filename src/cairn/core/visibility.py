@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    exists,
     false,
     literal,
     select,
@@ -39,6 +40,7 @@ from sqlalchemy import (
 )
 
 from cairn.core.errors import NotFound
+from cairn.core.hierarchy import PATH_KEYS, title_full
 from cairn.core.principal import Principal
 from cairn.store import team_sets
 from cairn.store.schema import membership, resource, team, team_set_member
@@ -128,14 +130,23 @@ def resource_clause(
     include_archived: bool = False,
     include_stale: bool = False,
     table: FromClause = resource,
+    path_filter: bool = False,
 ) -> ColumnElement[bool]:
-    """What the caller may see of the ``resource`` table (or of an alias of it, for joins)."""
+    """What the caller may see of the ``resource`` table (or of an alias of it, for joins).
+
+    ``path_filter``: the query filters on a path field, which a resource under a hidden
+    ancestor must not match (see ``under_hidden_ancestor``).
+    """
     conditions = _row_conditions(
         table, principal.workspace_id, include_archived, include_stale, principal.sees_drafts
     )
     teams = team_clause(principal, table)
     if teams is not None:
         conditions.append(teams)
+    if path_filter:
+        under_hidden = under_hidden_ancestor(principal, table)
+        if under_hidden is not None:
+            conditions.append(~under_hidden)
     return and_(*conditions)
 
 
@@ -220,8 +231,10 @@ def visible_row(
     return conn.execute(select(resource).where(clause, R.id == resource_id)).first()
 
 
-# search_metadata keys that name a resource's ancestors.
-_ANCESTRY_KEYS = frozenset({"cluster", "database", "schema", "table"})
+# search_metadata keys that name a resource's ancestors (the ancestor's type, or its cluster).
+_ANCESTRY_KEYS = PATH_KEYS | {"cluster", "database", "schema", "table"}
+# Filter fields whose value names a resource's ancestors.
+PATH_FIELDS = frozenset({"title_full", "cluster", "database", "schema", "table"})
 
 
 def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) -> set[str]:
@@ -232,17 +245,87 @@ def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) 
     return set(wanted) - visible_ids(conn, principal, wanted, include_stale=True)
 
 
+@dataclass(frozen=True)
+class _Ancestor:
+    parent_id: str | None
+    title: str | None
+    entity_type: str
+    visible: bool
+
+
+def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[str, _Ancestor]:
+    """These resources and all their ancestors, with whether the caller may see each: one
+    recursive query up the parent links."""
+    ws = principal.workspace_id
+    up = select(R.id, R.parent_id).where(R.workspace_id == ws, R.id.in_(ids)).cte("ancestry", recursive=True)
+    above = resource.alias("ancestry_row")
+    up = up.union(
+        select(above.c.id, above.c.parent_id).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id)
+    )
+    visible = resource_clause(principal, include_stale=True).label("visible")
+    stmt = select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
+        R.workspace_id == ws, R.id.in_(select(up.c.id))
+    )
+    return {
+        row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
+        for row in conn.execute(stmt)
+    }
+
+
 def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:
-    """A visible resource under a hidden parent does not name it: no parent id, no ancestry."""
-    hidden = hidden_among(conn, principal, [e.get("parent") for e in entities])
-    if not hidden:
+    """A visible resource under a hidden ancestor does not name it: no parent id when the parent
+    is hidden, and its path (``title_full``, the ancestry keys of ``search_metadata``) starts
+    below the nearest hidden ancestor, however far up that one is."""
+    parents = [p for p in dict.fromkeys(e.get("parent") for e in entities) if p]
+    if principal.is_admin or not parents:
         return
+    chain = _ancestry(conn, principal, parents)
     for entity in entities:
-        if entity.get("parent") in hidden:
+        below: list[_Ancestor] = []  # the visible ancestors under the nearest hidden one, nearest first
+        parent = entity.get("parent")
+        while parent in chain and len(below) < 64:
+            ancestor = chain[parent]
+            if not ancestor.visible:
+                break
+            below.append(ancestor)
+            parent = ancestor.parent_id
+        else:
+            continue  # every ancestor visible (or the chain ends): nothing to hide
+        if not below:
             entity["parent"] = None
-            entity["title_full"] = entity.get("title")
-            metadata = entity.get("search_metadata") or {}
-            entity["search_metadata"] = {k: v for k, v in metadata.items() if k not in _ANCESTRY_KEYS}
+        path: str | None = None
+        for title in [a.title or "" for a in reversed(below)] + [entity.get("title") or ""]:
+            path = title_full(title, path)
+        entity["title_full"] = path
+        kept = {a.entity_type for a in below}
+        metadata = entity.get("search_metadata") or {}
+        entity["search_metadata"] = {
+            k: v for k, v in metadata.items() if k not in _ANCESTRY_KEYS or k in kept
+        }
+
+
+def under_hidden_ancestor(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
+    """Whether a resource has an ancestor the caller may not see (None: nothing is hidden).
+
+    A filter on a path field (``PATH_FIELDS``) must not match such a resource, whatever the
+    filter: its stored path names the hidden ancestor, so matching it would let the caller find
+    a hidden schema's name through the children it can see. The set is built once, down the
+    parent links from the hidden resources that have children.
+    """
+    if principal.is_admin:
+        return None
+    ws = principal.workspace_id
+    hidden = resource.alias("hidden_parent")
+    child = resource.alias("hidden_child")
+    seeds = select(hidden.c.id.label("id")).where(
+        hidden.c.workspace_id == ws,
+        ~resource_clause(principal, include_stale=True, table=hidden),
+        exists().where(child.c.workspace_id == ws, child.c.parent_id == hidden.c.id),
+    )
+    below = seeds.cte("under_hidden", recursive=True, nesting=True)
+    row = resource.alias("under_hidden_row")
+    below = below.union(select(row.c.id).where(row.c.workspace_id == ws, row.c.parent_id == below.c.id))
+    return table.c.id.in_(select(below.c.id))
 
 
 def redact_history(conn: Connection, principal: Principal, versions: list[dict[str, Any]]) -> None:

@@ -514,7 +514,16 @@ lineage_edge = Table(
     UniqueConstraint("workspace_id", "reverse_id", name="uq_lineage_edge_reverse_id"),
     UniqueConstraint("upstream_pk", "downstream_pk", "origin", name="uq_lineage_edge_ends"),
 )
-Index("ix_lineage_edge_downstream", lineage_edge.c.downstream_pk, lineage_edge.c.upstream_pk)
+# A walk's hop reads the other end of one level's edges from these alone (migration 0017).
+Index(
+    "ix_lineage_edge_downstream",
+    lineage_edge.c.downstream_pk,
+    lineage_edge.c.level,
+    lineage_edge.c.upstream_pk,
+)
+Index(
+    "ix_lineage_edge_upstream", lineage_edge.c.upstream_pk, lineage_edge.c.level, lineage_edge.c.downstream_pk
+)
 
 # The last artifacts an integration uploaded (dbt's manifest and run_results), kept so that
 # ``trigger`` can run the extraction again without a new upload.

@@ -44,12 +44,11 @@ def lineage_graph(
     graph = LineageGraphService(services.store).graph(
         principal, resource_id, direction=direction, depth=depth, level=level, limit=limit
     )
-    return FastJSONResponse(graph.model_dump(mode="json"))
+    return FastJSONResponse(graph)
 
 
 @router.get(
     "/lineage/impact/{resource_id}", response_model=Impact, responses=ERRORS, operation_id="lineage_impact"
 )
 def lineage_impact(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    impact = LineageGraphService(services.store).impact(principal, resource_id)
-    return FastJSONResponse(impact.model_dump(mode="json"))
+    return FastJSONResponse(LineageGraphService(services.store).impact(principal, resource_id))

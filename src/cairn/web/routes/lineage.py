@@ -47,9 +47,10 @@ ViewDep = Annotated[View, Depends(view_params)]
 
 
 def _graph(ui: Ui, resource_id: str, view: View) -> LineageGraph:
-    return LineageGraphService(ui.services.store).graph(
+    graph = LineageGraphService(ui.services.store).graph(
         ui.user, resource_id, direction=view.direction, depth=view.depth, level=view.level, limit=NODE_LIMIT
     )
+    return LineageGraph.model_validate(graph)
 
 
 def _json_for_script(graph: LineageGraph) -> Markup:
