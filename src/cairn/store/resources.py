@@ -34,6 +34,7 @@ from sqlalchemy.types import JSON, DateTime
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
+from cairn.store import insert_triggers
 from cairn.store.schema import resource, resource_member
 
 R = resource.c
@@ -194,7 +195,8 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     for pk, row in zip(allocate_pks(conn, len(rows)), rows, strict=True):
         row["pk"] = pk
-    executemany(conn, resource, rows)
+    with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
+        executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
     for row in rows:
         members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
@@ -221,7 +223,8 @@ def insert_params(
             {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
             for field, value in pairs
         )
-    conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
+    with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
+        conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
     if member_rows:
         executemany(conn, resource_member, member_rows)
 
