@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 from sqlalchemy.types import JSON, DateTime
 
@@ -224,7 +225,7 @@ def insert_params(
             for field, value in pairs
         )
     with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
-        conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
+        _insert_many(conn, layout, rows)
     if member_rows:
         executemany(conn, resource_member, member_rows)
 
@@ -267,6 +268,7 @@ class BulkLayout:
                     time_at.append(index)
                 placeholders.append("?" if dialect == "sqlite" else "%s")
         self.sql = f"INSERT INTO {table.name} ({', '.join(self.names)}) VALUES ({', '.join(placeholders)})"
+        self.copy_sql = f"COPY {table.name} ({', '.join(self.names)}) FROM STDIN"
         self.json_at = tuple(json_at)
         self.time_at = tuple(time_at)
         self.dialect = dialect
@@ -298,7 +300,31 @@ class BulkLayout:
 def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One driver-level statement for many rows, values converted once (see ``BulkLayout``)."""
     layout = BulkLayout.of(table, conn.dialect.name)
-    conn.exec_driver_sql(layout.sql, [tuple(layout.params(row)) for row in rows])
+    _insert_many(conn, layout, [layout.params(row) for row in rows])
+
+
+def _insert_many(conn: Connection, layout: BulkLayout, rows: Sequence[Sequence[Any]]) -> None:
+    if not rows:
+        return
+    driver = conn.connection.driver_connection
+    if layout.dialect == "postgresql":
+        import psycopg  # only PostgreSQL stores load the driver
+
+        if isinstance(driver, psycopg.Connection):
+            # One COPY instead of a statement per row: PostgreSQL runs the statement-level
+            # triggers (search index, search documents) once over all the rows instead of once
+            # per row, and the rows travel in one stream.
+            try:
+                with driver.cursor() as cursor, cursor.copy(layout.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except psycopg.Error as exc:
+                # The SQLAlchemy exception a statement would raise (IntegrityError, ...).
+                raise DBAPIError.instance(
+                    layout.copy_sql, None, exc, psycopg.Error, dialect=conn.dialect
+                ) from exc
+            return
+    conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
 
 
 def allocate_pks(conn: Connection, count: int) -> list[int]:
