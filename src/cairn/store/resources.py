@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -233,8 +234,10 @@ def insert_params(
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+@lru_cache(maxsize=1024)
 def _sqlite_time(value: datetime | None) -> str | None:
-    # The exact text SQLAlchemy's SQLite DATETIME type writes and parses back.
+    # The exact text SQLAlchemy's SQLite DATETIME type writes and parses back. Cached: a bulk
+    # write stamps every row with the same few instants, and strftime is slow.
     if value is None:
         return None
     if value.tzinfo is not None:
