@@ -24,9 +24,10 @@ from bench.ingest import write_jsonl
 from cairn.core.exchange import Importer
 from cairn.core.ingest import MetadataIngest, parse_resources_jsonl
 from cairn.core.integrations import IntegrationService
-from cairn.core.principal import system_principal
+from cairn.core.principal import Principal, system_principal
 from cairn.core.tenancy import default_workspace
 from cairn.models.integrations import IntegrationCreate
+from cairn.store import Store
 
 
 def _children_cpu() -> float:
@@ -55,6 +56,13 @@ def _timed(label: str, count: int, run: Any) -> dict[str, Any]:
     return figures
 
 
+def _empty_workspace(url: str | None, size: int) -> tuple[Store, Principal]:
+    store = fresh_store(url, size)
+    store.migrate()
+    workspace = default_workspace(store)
+    return store, system_principal(workspace.id, workspace.organization_id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__)
     parser.add_argument("--size", type=int, default=100_000, help="resources for cairn import (0: skip)")
@@ -68,10 +76,7 @@ def main() -> None:
         source = OUT / f"catalog_{args.size}.jsonl"
         if not source.exists():
             write(args.size, source)
-        store = fresh_store(args.db, args.size)
-        store.migrate()
-        workspace = default_workspace(store)
-        principal = system_principal(workspace.id, workspace.organization_id)
+        store, principal = _empty_workspace(args.db, args.size)
 
         def run_import() -> dict[str, Any]:
             with source.open("rb") as lines:
@@ -84,10 +89,7 @@ def main() -> None:
         source = OUT / f"resources_{args.rows}.jsonl"
         write_jsonl(args.rows, source)
         data = source.read_bytes()
-        store = fresh_store(args.db, 0)
-        store.migrate()
-        workspace = default_workspace(store)
-        principal = system_principal(workspace.id, workspace.organization_id)
+        store, principal = _empty_workspace(args.db, 0)
         body = IntegrationCreate(name="bench", type="custom")
         integration_id = str(IntegrationService(store).create(principal, body)["id"])
 
