@@ -484,7 +484,7 @@ class MetadataIngest:
             if detail_inserts:
                 repo.executemany(conn, resource_detail, detail_inserts)
         changes, detail_changes = self._compare(conn, to_compare, now, touched_parents, result)
-        digests.extend(
+        replaced = [
             {
                 "resource_pk": stored["pk"],
                 "workspace_id": ws,
@@ -492,10 +492,10 @@ class MetadataIngest:
                 "synced_at": stored["synced_at"],
             }
             for _, _, stored, digest in to_compare
-        )
+        ]
         _apply_changes(conn, changes)
         _apply_detail_changes(conn, ws, detail_changes)
-        _store_digests(conn, digests)
+        _store_digests(conn, digests, replaced)
         gone = [
             row["pk"]
             for key, row in existing.items()
@@ -674,13 +674,14 @@ def _digest(wanted: dict[str, Any], details: dict[str, Any]) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def _store_digests(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    pks = [r["resource_pk"] for r in rows]
+def _store_digests(conn: Connection, created: list[dict[str, Any]], replaced: list[dict[str, Any]]) -> None:
+    """Digests of new resources are inserted (the foreign key's cascade leaves none behind for
+    a pk); those of compared resources replace their old ones."""
+    pks = [r["resource_pk"] for r in replaced]
     for start in range(0, len(pks), _CHUNK):
         conn.execute(delete(ingest_state).where(S.resource_pk.in_(pks[start : start + _CHUNK])))
-    repo.executemany(conn, ingest_state, rows)
+    if created or replaced:
+        repo.executemany(conn, ingest_state, created + replaced)
 
 
 def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -6,6 +6,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -30,13 +31,14 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 from sqlalchemy.types import JSON, DateTime, String, Text
 
 from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
-from cairn.store import team_sets
+from cairn.store import insert_triggers, team_sets
 from cairn.store.schema import resource, resource_member
 
 R = resource.c
@@ -211,7 +213,8 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         numbers = team_sets.ids_for(conn, workspace_id, [row.get("teams") for row in same])
         for row, number in zip(same, numbers, strict=True):
             row["team_set"] = number
-    executemany(conn, resource, rows)
+    with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
+        executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
     for row in rows:
         members.extend(_member_rows(row["pk"], row["workspace_id"], row, LIST_FIELDS))
@@ -243,7 +246,8 @@ def insert_params(
             {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
             for field, value in pairs
         )
-    conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
+    with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
+        _insert_many(conn, layout, rows)
     if member_rows:
         executemany(conn, resource_member, member_rows)
 
@@ -251,8 +255,10 @@ def insert_params(
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+@lru_cache(maxsize=1024)
 def _sqlite_time(value: datetime | None) -> str | None:
-    # The exact text SQLAlchemy's SQLite DATETIME type writes and parses back.
+    # The exact text SQLAlchemy's SQLite DATETIME type writes and parses back. Cached: a bulk
+    # write stamps every row with the same few instants, and strftime is slow.
     if value is None:
         return None
     if value.tzinfo is not None:
@@ -286,6 +292,7 @@ class BulkLayout:
                     time_at.append(index)
                 placeholders.append("?" if dialect == "sqlite" else "%s")
         self.sql = f"INSERT INTO {table.name} ({', '.join(self.names)}) VALUES ({', '.join(placeholders)})"
+        self.copy_sql = f"COPY {table.name} ({', '.join(self.names)}) FROM STDIN"
         self.json_at = tuple(json_at)
         self.time_at = tuple(time_at)
         self.dialect = dialect
@@ -317,7 +324,31 @@ class BulkLayout:
 def executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One driver-level statement for many rows, values converted once (see ``BulkLayout``)."""
     layout = BulkLayout.of(table, conn.dialect.name)
-    conn.exec_driver_sql(layout.sql, [tuple(layout.params(row)) for row in rows])
+    _insert_many(conn, layout, [layout.params(row) for row in rows])
+
+
+def _insert_many(conn: Connection, layout: BulkLayout, rows: Sequence[Sequence[Any]]) -> None:
+    if not rows:
+        return
+    driver = conn.connection.driver_connection
+    if layout.dialect == "postgresql":
+        import psycopg  # only PostgreSQL stores load the driver
+
+        if isinstance(driver, psycopg.Connection):
+            # One COPY instead of a statement per row: PostgreSQL runs the statement-level
+            # triggers (search index, search documents) once over all the rows instead of once
+            # per row, and the rows travel in one stream.
+            try:
+                with driver.cursor() as cursor, cursor.copy(layout.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except psycopg.Error as exc:
+                # The SQLAlchemy exception a statement would raise (IntegrityError, ...).
+                raise DBAPIError.instance(
+                    layout.copy_sql, None, exc, psycopg.Error, dialect=conn.dialect
+                ) from exc
+            return
+    conn.exec_driver_sql(layout.sql, [tuple(row) for row in rows])
 
 
 def allocate_pks(conn: Connection, count: int) -> list[int]:
