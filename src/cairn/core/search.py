@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from string import ascii_lowercase, digits
 from typing import Any, get_args
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, case, func, or_, select
 
 from cairn.core import extras, visibility
 from cairn.core.hierarchy import canonical_type
@@ -140,16 +140,14 @@ class SearchService:
         base = and_(*ResourceService.visibility_of(search_doc, principal), *filters)
         plan = _Plan(self._terms(words, fuzzy=False), "".join(words).translate(_ASCII_LOWER), False)
         with self.store.read() as conn:
-            where = and_(base, self.index.matches(plan.terms, pk=D.pk))
-            facets, total = self._facets(conn, principal, where)
+            facets, total = self._facets(conn, principal, self._matched(plan), base)
             if total == 0 and any(self._fuzzable(w) for w in words):
                 terms = self._fuzzy_terms(conn, words)
                 if terms is not None:
                     plan = _Plan(terms, plan.key, True)
-                    where = and_(base, self.index.matches(plan.terms, pk=D.pk))
-                    facets, total = self._facets(conn, principal, where)
+                    facets, total = self._facets(conn, principal, self._matched(plan), base)
             total_pages = check_page(paging, total)
-            hits = self._page(conn, principal, where, plan, paging) if total else []
+            hits = self._page(conn, principal, self._matched(plan), base, plan, paging) if total else []
         return SearchResult(
             query=query.q,
             count=total,
@@ -162,6 +160,11 @@ class SearchService:
         )
 
     # ---- query building ----------------------------------------------------------------
+
+    def _matched(self, plan: _Plan) -> FromClause:
+        """The search documents of the index's matches, driven from the index."""
+        found = self.index.hits(plan.terms).subquery("found")
+        return found.join(search_doc, D.pk == found.c.pk)
 
     @staticmethod
     def _fuzzable(word: str) -> bool:
@@ -258,6 +261,7 @@ class SearchService:
         self,
         conn: Connection,
         principal: Principal,
+        matched: FromClause,
         where: ColumnElement[bool],
         plan: _Plan,
         paging: PageRequest,
@@ -267,6 +271,7 @@ class SearchService:
         score = case((D.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
         ranked = (
             select(D.pk, D.entity_type, tier, score)
+            .select_from(matched)
             .where(where)
             .order_by(score.desc(), func.length(D.title_key), D.pk)
             .limit(paging.page_size)
@@ -290,10 +295,13 @@ class SearchService:
         ]
 
     def _facets(
-        self, conn: Connection, principal: Principal, where: ColumnElement[bool]
+        self, conn: Connection, principal: Principal, matched: FromClause, where: ColumnElement[bool]
     ) -> tuple[dict[str, list[FacetValue]], int]:
+        """Facet counts and the total over every visible match: one pass over the matches, and a
+        second one for tags, owners and collections only when the workspace has any."""
         grouped = (
             select(D.entity_type, D.integration_id, D.database, D.schema, func.count())
+            .select_from(matched)
             .where(where)
             .group_by(D.entity_type, D.integration_id, D.database, D.schema)
         )
@@ -309,14 +317,11 @@ class SearchService:
             ):
                 if value is not None:
                     counts[name][value] += n
-        if total:
+        if total and self._has_list_members(conn, principal.workspace_id):
             members = (
                 select(M.field, M.value, func.count())
-                .where(
-                    M.workspace_id == principal.workspace_id,
-                    M.field.in_(_LIST_FACETS),
-                    M.resource_pk.in_(select(D.pk).where(where)),
-                )
+                .select_from(matched.join(resource_member, M.resource_pk == D.pk))
+                .where(where, M.workspace_id == principal.workspace_id, M.field.in_(_LIST_FACETS))
                 .group_by(M.field, M.value)
             )
             for field, value, n in conn.execute(members):
@@ -332,6 +337,14 @@ class SearchService:
             for name, values in top.items()
         }
         return facets, total
+
+    @staticmethod
+    def _has_list_members(conn: Connection, workspace_id: str) -> bool:
+        """Whether any resource of the workspace has a tag, owner or collection (an index probe)."""
+        probe = (
+            select(M.resource_pk).where(M.workspace_id == workspace_id, M.field.in_(_LIST_FACETS)).limit(1)
+        )
+        return conn.execute(probe).first() is not None
 
     def _drop_hidden_ancestry(
         self, conn: Connection, principal: Principal, counts: dict[str, defaultdict[str, int]]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     String,
     column,
     func,
@@ -49,6 +50,11 @@ class TextIndex(Protocol):
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
         """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
+        ...
+
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+        """The keys (column ``pk``) of the resources whose ``fields`` hold every term: joined to a
+        table, it drives a search from the index instead of building an IN list of every match."""
         ...
 
     def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
@@ -98,9 +104,12 @@ class Fts5Index:
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
+        return pk.in_(self.hits(terms, fields=fields))
+
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
         match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
-        return pk.in_(select(_FTS.c.rowid).where(match))
+        return select(_FTS.c.rowid.label("pk")).where(match)
 
 
 _KNOWN_LEXEMES = text(
@@ -141,9 +150,12 @@ class TsvectorIndex:
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
+        return pk.in_(self.hits(terms, fields=fields))
+
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
         query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
-        return pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
+        return select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
 
 
 def text_index(dialect: str) -> TextIndex:
