@@ -107,11 +107,16 @@ def one_edit_variants(word: str) -> list[str]:
     return sorted(variants)
 
 
+def _key(words: Sequence[str]) -> str:
+    return "".join(words).translate(_ASCII_LOWER)
+
+
 @dataclass(frozen=True)
 class _Plan:
     terms: tuple[Term, ...]
     key: str  # the query with separators removed, compared with titles the same way
-    fuzzy: bool
+    fuzzy: bool  # a typo reading of the query (the result says so)
+    variants: bool = False  # terms hold every known variant: ranked by the typo tiers
 
     def fuzzy_keys(self) -> list[str]:
         """The keys of every one-typo reading of the query (one word replaced by a variant)."""
@@ -138,13 +143,21 @@ class SearchService:
             return self._empty(query)
         # The catalog's own visibility rule, over the search documents (same columns).
         base = and_(*ResourceService.visibility_of(search_doc, principal), *filters)
-        plan = _Plan(self._terms(words, fuzzy=False), "".join(words).translate(_ASCII_LOWER), False)
+        plan = _Plan(self._terms(words, fuzzy=False), _key(words), False)
         with self.store.read() as conn:
             facets, total = self._facets(conn, principal, self._matched(plan), base)
             if total == 0 and any(self._fuzzable(w) for w in words):
-                terms = self._fuzzy_terms(conn, words)
-                if terms is not None:
-                    plan = _Plan(terms, plan.key, True)
+                variants = self._terms(words, fuzzy=True)
+                known = self.index.frequencies(conn, sorted({a for t in variants for a in t.alternatives}))
+                # The likeliest reading first (each unknown word replaced by its most frequent
+                # known variant), searched and ranked like a typed query; only when that finds
+                # nothing, every known variant at once.
+                corrected = self._corrected(words, variants, known)
+                if corrected is not None:
+                    plan = _Plan(self._terms(corrected, fuzzy=False), _key(corrected), True)
+                    facets, total = self._facets(conn, principal, self._matched(plan), base)
+                if total == 0 and (terms := self._narrowed(variants, known)) is not None:
+                    plan = _Plan(terms, _key(words), True, variants=True)
                     facets, total = self._facets(conn, principal, self._matched(plan), base)
             total_pages = check_page(paging, total)
             hits = self._page(conn, principal, self._matched(plan), base, plan, paging) if total else []
@@ -183,11 +196,21 @@ class SearchService:
             terms.append(Term(alternatives, prefix=position == len(words) - 1 and len(word) > 1))
         return tuple(terms)
 
-    def _fuzzy_terms(self, conn: Connection, words: Sequence[str]) -> tuple[Term, ...] | None:
+    @staticmethod
+    def _corrected(words: Sequence[str], terms: Sequence[Term], known: dict[str, int]) -> list[str] | None:
+        """The query with each word the index lacks replaced by its most frequent variant the
+        index holds (ties: the first in order), or None when no word can be corrected."""
+        corrected = list(words)
+        for position, term in enumerate(terms):
+            typed, *variants = term.alternatives
+            held = [v for v in variants if v in known]
+            if typed not in known and held:
+                corrected[position] = min(held, key=lambda v: (-known[v], v))
+        return corrected if corrected != list(words) else None
+
+    @staticmethod
+    def _narrowed(terms: Sequence[Term], known: dict[str, int]) -> tuple[Term, ...] | None:
         """The typo-tolerant terms, narrowed to variants the index holds (None: no match)."""
-        terms = self._terms(words, fuzzy=True)
-        variants = sorted({a for t in terms for a in t.alternatives[1:]})
-        known = set(self.index.known(conn, variants))
         narrowed = tuple(
             Term((t.alternatives[0], *(a for a in t.alternatives[1:] if a in known)), t.prefix) for t in terms
         )
@@ -223,7 +246,7 @@ class SearchService:
         multi = len(words) > 1
         context: Sequence[Field] = ("title_full", "description")
         whens: list[tuple[ColumnElement[bool], int]] = []
-        if plan.fuzzy:
+        if plan.variants:
             whens.append((D.title_key.in_(plan.fuzzy_keys()), 5))
             whens.append((self.index.matches(plan.terms, fields=("title",), pk=D.pk), 3))
             whens.append((self.index.matches(plan.terms, fields=context, pk=D.pk), 1))

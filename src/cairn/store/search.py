@@ -30,6 +30,9 @@ from cairn.store.schema import resource, resource_search
 
 Field = Literal["title", "title_full", "description", "definition"]
 ALL_FIELDS: tuple[Field, ...] = ("title", "title_full", "description", "definition")
+# Frequencies only rank typo corrections; counting further would cost a pass over a common
+# word's every match.
+FREQUENCY_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class TextIndex(Protocol):
         table, it drives a search from the index instead of building an IN list of every match."""
         ...
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
-        """The words the index holds, of ``words`` (all of them when it cannot tell cheaply)."""
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
+        """Of ``words``, those the index holds, each with the number of resources holding it
+        (counted up to ``FREQUENCY_CAP``, the same on both backends)."""
         ...
 
 
@@ -67,25 +71,25 @@ def _quote(word: str) -> str:
 
 
 _FTS = table("resource_fts", column("rowid", Integer))
-_TERMS = table("resource_fts_terms", column("term", String), schema="temp")
+_TERMS = table("resource_fts_terms", column("term", String), column("doc", Integer), schema="temp")
 
 
 class Fts5Index:
     """SQLite: the contentless FTS5 table ``resource_fts`` (rowid = resource.pk)."""
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # FTS5's vocabulary, as a per-connection temp table: an OR of hundreds of typo variants
         # costs tens of milliseconds in FTS5, the lookup of which exist a few.
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_fts_terms "
             "USING fts5vocab('main', 'resource_fts', 'row')"
         )
-        found: list[str] = []
+        found: dict[str, int] = {}
         for start in range(0, len(words), 500):
             chunk = list(words[start : start + 500])
-            stmt = select(_TERMS.c.term).where(_TERMS.c.term.in_(chunk))
-            found.extend(conn.execute(stmt).scalars())
-        return sorted(set(found))
+            stmt = select(_TERMS.c.term, _TERMS.c.doc).where(_TERMS.c.term.in_(chunk))
+            found.update((term, min(int(docs), FREQUENCY_CAP)) for term, docs in conn.execute(stmt))
+        return found
 
     def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         parts = []
@@ -112,8 +116,11 @@ class Fts5Index:
         return select(_FTS.c.rowid.label("pk")).where(match)
 
 
-_KNOWN_LEXEMES = text(
-    "SELECT w FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS "
+# The EXISTS probe filters first, so only the few words that exist are counted.
+_LEXEME_FREQUENCIES = text(
+    "SELECT w, (SELECT count(*) FROM (SELECT 1 FROM resource_search "
+    "WHERE vector @@ to_tsquery('simple', quote_literal(w)) LIMIT :cap) AS held) "
+    "FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS "
     "(SELECT 1 FROM resource_search WHERE vector @@ to_tsquery('simple', quote_literal(w)))"
 )
 
@@ -128,12 +135,13 @@ def _lexeme(word: str, prefix: bool, weights: str) -> str:
 class TsvectorIndex:
     """PostgreSQL: ``resource_search.vector`` (weighted tsvector, GIN index)."""
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # One probe of the GIN index per word: a missing key costs microseconds, while a tsquery
         # OR of hundreds of variants made every match and ranking condition seconds long.
         if not words:
-            return []
-        return sorted(conn.execute(_KNOWN_LEXEMES, {"words": list(words)}).scalars())
+            return {}
+        rows = conn.execute(_LEXEME_FREQUENCIES, {"words": list(words), "cap": FREQUENCY_CAP})
+        return {word: int(held) for word, held in rows}
 
     def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         weights = "" if tuple(fields) == ALL_FIELDS else "".join(_WEIGHTS[f] for f in fields)
