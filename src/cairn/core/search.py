@@ -160,7 +160,9 @@ class SearchService:
                     plan = _Plan(terms, _key(words), True, variants=True)
                     facets, total = self._facets(conn, principal, self._matched(plan), base)
             total_pages = check_page(paging, total)
-            hits = self._page(conn, principal, self._matched(plan), base, plan, paging) if total else []
+            columns = sum(f.count for f in facets["entity_type"] if f.value == "column")
+            matched = self._matched(plan)
+            hits = self._page(conn, principal, matched, base, plan, paging, total - columns) if total else []
         return SearchResult(
             query=query.q,
             count=total,
@@ -288,6 +290,7 @@ class SearchService:
         where: ColumnElement[bool],
         plan: _Plan,
         paging: PageRequest,
+        non_columns: int,
     ) -> list[SearchHit]:
         tier = self._tier(plan).label("tier")
         raw = tier * TIER_WEIGHT + D.boost
@@ -300,7 +303,16 @@ class SearchService:
             .limit(paging.page_size)
             .offset((paging.page - 1) * paging.page_size)
         )
-        order = conn.execute(ranked).all()
+        order = None
+        if non_columns >= paging.page * paging.page_size:
+            # Every column scores below one tier (COLUMN_SCALE), as does every non-column of the
+            # lowest tier: a page of non-columns that all reach a tier is the page the whole
+            # ranking gives, found without ranking the (usually far more) matching columns.
+            first = conn.execute(ranked.where(D.entity_type != "column")).all()
+            if len(first) == paging.page_size and first[-1].score >= TIER_WEIGHT:
+                order = first
+        if order is None:
+            order = conn.execute(ranked).all()
         rows = {row.pk: row for row in conn.execute(select(resource).where(R.pk.in_([o.pk for o in order])))}
         ordered = [rows[o.pk] for o in order]
         permissions = principal.permissions()
