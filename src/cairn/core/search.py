@@ -13,9 +13,15 @@ tiers. Archived and stale resources are hidden exactly as the catalog list hides
 visibility rule of ``ResourceService``), and so are drafts for viewers and guests; facet counts
 are computed over the same visible matches, so they never reveal hidden resources.
 
-Typo tolerance: when nothing matches as typed, each word of four or more letters also matches
-its one-edit variants (one letter deleted, inserted, replaced or two swapped), and ``fuzzy`` is
-set on the result.
+Typo tolerance: when nothing matches as typed, each word of four or more letters that the index
+does not hold is replaced by its most frequent one-edit variant that it does hold (one letter
+deleted, inserted, replaced or two swapped), and that reading is searched and ranked like a typed
+query; only if it finds nothing does every word match any of its known variants. ``fuzzy`` is set
+on the result either way.
+
+Cost: counts and facets visit every visible match once (a common word at 1M resources matches
+~94,000, mostly ``customer_id``-like columns); a page is ranked from the non-column matches
+alone whenever they fill it with tiered hits, since a column always scores below one tier.
 """
 
 from __future__ import annotations
