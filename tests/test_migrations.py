@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -42,3 +43,14 @@ def test_migrated_schema_matches_the_table_definitions(store):
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = [d for d in compare_metadata(context, metadata) if not _expected(d, store.dialect)]
     assert diff == []
+
+
+def test_search_index_pending_list_is_small_on_postgresql(store):
+    """Migration 0017_search_gin: every lexeme probe scans the GIN pending list."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's FTS5 index has no pending list")
+    with store.engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'ix_resource_search_vector'"
+        ).scalar_one()
+    assert "gin_pending_list_limit=256" in options

@@ -193,6 +193,23 @@ def test_filters_and_facets(api, schema):
     assert filtered["facets"]["owners"] == [{"value": "bob", "count": 1, "label": None}]
 
 
+def test_pages_are_slices_of_one_ranking(api, schema):
+    # Pages whose non-column hits all reach a tier are ranked without the columns; the others
+    # rank every match. Either way each page must be a slice of the same order.
+    for n in range(6):
+        made = table(api, schema, f"customer_{n}", external_usage=n * 10)
+        create(api.client, entity_type="column", title="customer_id", parent=made["id"], published=True)
+    for title in ("Churn", "Lifetime value"):
+        create(api.client, entity_type="glossary", title=title, definition="Per customer.", published=True)
+    whole = search(api, "customer", page_size=100)
+    assert whole["count"] == 14
+    ranking = [hit["resource"]["id"] for hit in whole["results"]]
+    assert [hit["tier"] for hit in whole["results"][:6]] == ["title_prefix"] * 6
+    for size in (3, 4, 5):
+        pages = [search(api, "customer", page_size=size, page=n) for n in range(1, -(-14 // size) + 1)]
+        assert [hit["resource"]["id"] for page in pages for hit in page["results"]] == ranking, size
+
+
 def test_paging(api, schema):
     for n in range(7):
         table(api, schema, f"events_{n}", external_usage=n)

@@ -112,6 +112,10 @@ class Store:
         self._write_engine.dispose()
 
 
+# SQLite caps it at its compile-time maximum (2 GiB in the usual builds); beyond that, pread.
+SQLITE_MMAP_BYTES = 1 << 34
+
+
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -126,6 +130,12 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-32000")
+        # Reads map the file instead of copying every page through the 32 MB cache: a search
+        # visits one search document per match, spread over the whole table (at 1M resources a
+        # common word's 94,000 matches touch most of its pages), and pread plus copy of each page
+        # was most of that pass (measured: 298 ms -> 44 ms for the count). Address space only; the
+        # OS page cache holds the pages either way.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 

@@ -255,7 +255,13 @@ resource_search = Table(
     Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
     Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
 )
-Index("ix_resource_search_vector", resource_search.c.vector, postgresql_using="gin")
+# A small pending list (migration 0017_search_gin): every lexeme probe scans it.
+Index(
+    "ix_resource_search_vector",
+    resource_search.c.vector,
+    postgresql_using="gin",
+    postgresql_with={"gin_pending_list_limit": 256},
+)
 
 # One narrow row per resource with what a search reads of each match (migration
 # 0012_search_doc, kept by triggers on ``resource``): the visibility columns, facet values, the

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     String,
     column,
     func,
@@ -29,6 +30,9 @@ from cairn.store.schema import resource, resource_search
 
 Field = Literal["title", "title_full", "description", "definition"]
 ALL_FIELDS: tuple[Field, ...] = ("title", "title_full", "description", "definition")
+# Frequencies only rank typo corrections; counting further would cost a pass over a common
+# word's every match.
+FREQUENCY_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,14 @@ class TextIndex(Protocol):
         """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
         ...
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
-        """The words the index holds, of ``words`` (all of them when it cannot tell cheaply)."""
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+        """The keys (column ``pk``) of the resources whose ``fields`` hold every term: joined to a
+        table, it drives a search from the index instead of building an IN list of every match."""
+        ...
+
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
+        """Of ``words``, those the index holds, each with the number of resources holding it
+        (counted up to ``FREQUENCY_CAP``, the same on both backends)."""
         ...
 
 
@@ -61,25 +71,25 @@ def _quote(word: str) -> str:
 
 
 _FTS = table("resource_fts", column("rowid", Integer))
-_TERMS = table("resource_fts_terms", column("term", String), schema="temp")
+_TERMS = table("resource_fts_terms", column("term", String), column("doc", Integer), schema="temp")
 
 
 class Fts5Index:
     """SQLite: the contentless FTS5 table ``resource_fts`` (rowid = resource.pk)."""
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # FTS5's vocabulary, as a per-connection temp table: an OR of hundreds of typo variants
         # costs tens of milliseconds in FTS5, the lookup of which exist a few.
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_fts_terms "
             "USING fts5vocab('main', 'resource_fts', 'row')"
         )
-        found: list[str] = []
+        found: dict[str, int] = {}
         for start in range(0, len(words), 500):
             chunk = list(words[start : start + 500])
-            stmt = select(_TERMS.c.term).where(_TERMS.c.term.in_(chunk))
-            found.extend(conn.execute(stmt).scalars())
-        return sorted(set(found))
+            stmt = select(_TERMS.c.term, _TERMS.c.doc).where(_TERMS.c.term.in_(chunk))
+            found.update((term, min(int(docs), FREQUENCY_CAP)) for term, docs in conn.execute(stmt))
+        return found
 
     def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         parts = []
@@ -98,13 +108,19 @@ class Fts5Index:
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
+        return pk.in_(self.hits(terms, fields=fields))
+
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
         match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
-        return pk.in_(select(_FTS.c.rowid).where(match))
+        return select(_FTS.c.rowid.label("pk")).where(match)
 
 
-_KNOWN_LEXEMES = text(
-    "SELECT w FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS "
+# The EXISTS probe filters first, so only the few words that exist are counted.
+_LEXEME_FREQUENCIES = text(
+    "SELECT w, (SELECT count(*) FROM (SELECT 1 FROM resource_search "
+    "WHERE vector @@ to_tsquery('simple', quote_literal(w)) LIMIT :cap) AS held) "
+    "FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS "
     "(SELECT 1 FROM resource_search WHERE vector @@ to_tsquery('simple', quote_literal(w)))"
 )
 
@@ -119,12 +135,13 @@ def _lexeme(word: str, prefix: bool, weights: str) -> str:
 class TsvectorIndex:
     """PostgreSQL: ``resource_search.vector`` (weighted tsvector, GIN index)."""
 
-    def known(self, conn: Connection, words: Sequence[str]) -> list[str]:
+    def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # One probe of the GIN index per word: a missing key costs microseconds, while a tsquery
         # OR of hundreds of variants made every match and ranking condition seconds long.
         if not words:
-            return []
-        return sorted(conn.execute(_KNOWN_LEXEMES, {"words": list(words)}).scalars())
+            return {}
+        rows = conn.execute(_LEXEME_FREQUENCIES, {"words": list(words), "cap": FREQUENCY_CAP})
+        return {word: int(held) for word, held in rows}
 
     def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         weights = "" if tuple(fields) == ALL_FIELDS else "".join(_WEIGHTS[f] for f in fields)
@@ -141,9 +158,12 @@ class TsvectorIndex:
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
     ) -> ColumnElement[bool]:
+        return pk.in_(self.hits(terms, fields=fields))
+
+    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
         query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
-        return pk.in_(select(S.resource_pk).where(S.vector.bool_op("@@")(query)))
+        return select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
 
 
 def text_index(dialect: str) -> TextIndex:
