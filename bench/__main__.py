@@ -95,9 +95,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory line of ``/proc/PID/status`` in MB (``RssFile`` is mapped file pages: the
+    database pages SQLite's mmap reads, which the OS page cache holds and can drop)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return -1.0
 
@@ -268,6 +270,8 @@ def main() -> None:
                 "batches": batches,
             }
         results["server_rss_mb"] = rss_mb(server.pid)
+        results["server_rss_anon_mb"] = rss_mb(server.pid, "RssAnon")
+        results["server_rss_file_mb"] = rss_mb(server.pid, "RssFile")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Response
 
 from cairn.api.deps import PrincipalDep, ServicesDep
 from cairn.api.responses import FastJSONResponse
-from cairn.core.collections import CollectionService, kontent_json
+from cairn.core.collections import CollectionListing, CollectionService, kontent_json
 from cairn.core.errors import PermissionDenied
 from cairn.core.principal import Principal
 from cairn.models.collections import KontentCollections, KontentError
@@ -52,9 +52,13 @@ def _snake_case(value: Any) -> Any:
 
 def _listing(services: ServicesDep, principal: Principal) -> dict[str, Any]:
     collections = CollectionService(services.store)
+    return _listing_json(CollectionListing(collections.list(principal), collections.last_modified(principal)))
+
+
+def _listing_json(listing: CollectionListing) -> dict[str, Any]:
     return {
-        "collections": [kontent_json(r) for r in collections.list(principal)],
-        "last_modified": iso(collections.last_modified(principal)),
+        "collections": [kontent_json(r) for r in listing.collections],
+        "last_modified": iso(listing.last_modified),
     }
 
 
@@ -84,5 +88,7 @@ def modify_collections(
     operations: Annotated[list[dict[str, Any]], Body(max_length=MAX_OPERATIONS)],
 ) -> Response:
     _check_environment(principal, environment_id)
-    CollectionService(services.store).apply_operations(principal, [_snake_case(op) for op in operations])
-    return FastJSONResponse(_listing(services, principal))
+    listing = CollectionService(services.store).apply_operations(
+        principal, [_snake_case(op) for op in operations]
+    )
+    return FastJSONResponse(_listing_json(listing))
