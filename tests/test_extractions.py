@@ -52,6 +52,7 @@ def test_import_metadata_runs_succeed_fail_and_are_listed_newest_first(api: Api)
     assert second["summary"]["unchanged"] == 7
     assert second["summary"]["created"] == 0
     assert first["actor"] == "test-admin"
+    assert first["integration_name"] == "custom"
     assert first["started_at"] <= second["started_at"] <= failed["started_at"]
     # The failed upload wrote nothing to the catalog: only its record.
     assert catalog(api.client, page_size=100).json()["count"] == before

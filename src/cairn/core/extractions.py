@@ -25,7 +25,7 @@ from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, PageResult, check_page
 from cairn.models.common import iso, utc_now
 from cairn.store import Store
-from cairn.store.schema import extraction
+from cairn.store.schema import extraction, integration
 
 E = extraction.c
 STATUSES = ("succeeded", "partial", "failed")
@@ -152,6 +152,7 @@ def to_extraction(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id,
         "integration_id": row.integration_id,
+        "integration_name": row.integration_name,
         "source": row.source,
         "status": row.status,
         "actor": row.actor,
@@ -185,8 +186,14 @@ class ExtractionService:
         with self.store.read() as conn:
             total = int(conn.execute(select(func.count()).select_from(extraction).where(clause)).scalar_one())
             total_pages = check_page(paging, total)
+            # Names of the integrations still there, joined on the page's rows only.
+            named = extraction.outerjoin(
+                integration,
+                (integration.c.workspace_id == E.workspace_id) & (integration.c.id == E.integration_id),
+            )
             rows = conn.execute(
-                select(extraction)
+                select(extraction, integration.c.name.label("integration_name"))
+                .select_from(named)
                 .where(clause)
                 .order_by(E.started_at.desc(), E.pk.desc())
                 .limit(paging.page_size)

@@ -114,6 +114,7 @@ class Extraction(ReadModel):
 
     id: str
     integration_id: str | None
+    integration_name: str | None = None
     source: str
     status: str
     actor: str

@@ -201,8 +201,4 @@ def runs_page(
     wanted = status if status in STATUSES else None
     service = ExtractionService(ui.services.store)
     runs = q.clamped(lambda p: service.list(principal, ExtractionFilter(status=wanted), p), page, LIST_PAGE)
-    names = {
-        i["id"]: i["name"]
-        for i in ui.services.integrations.list(principal, type=None, paging=PageRequest(1, 1000)).items
-    }
-    return _render(ui, "runs", runs=runs, integration_names=names, statuses=STATUSES, status=wanted)
+    return _render(ui, "runs", runs=runs, statuses=STATUSES, status=wanted)
