@@ -138,7 +138,8 @@ def main() -> None:
     url = store.url
     store.dispose()
     rng = random.Random(1)
-    results: dict[str, Any] = {"size": args.size, "backend": "sqlite" if args.db is None else "postgresql"}
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    results: dict[str, Any] = {"size": args.size, "backend": backend}
     with server(url) as base:
         results["first_load"] = first_load(base, token)
         with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as client:
