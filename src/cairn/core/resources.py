@@ -99,12 +99,16 @@ class PageResult:
         return self.page - 1 if self.page > 1 else None
 
 
-def check_page(request: PageRequest, count: int) -> int:
-    """Total pages for ``count`` results; a page past the end is a 404 (DRF's 'Invalid page.')."""
+def check_paging(request: PageRequest) -> None:
     if request.page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
     if not 1 <= request.page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+
+
+def check_page(request: PageRequest, count: int) -> int:
+    """Total pages for ``count`` results; a page past the end is a 404 (DRF's 'Invalid page.')."""
+    check_paging(request)
     reachable = count if request.cap is None else min(count, request.cap)
     total_pages = math.ceil(reachable / request.page_size)
     if request.page > max(total_pages, 1):
@@ -112,9 +116,15 @@ def check_page(request: PageRequest, count: int) -> int:
     return total_pages
 
 
+# Distinct (caller scope, filter shape, sort) lists whose statements one service keeps.
+_STATEMENT_CACHE_SIZE = 512
+_DEFAULT_SORT = tuple(flt.DEFAULT_SORT)
+
+
 class ResourceService:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._statements: dict[tuple[Any, ...], repo.ListStatements] = {}
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -198,19 +208,27 @@ class ResourceService:
             wanted = [t.strip() for t in team.split(",") if t.strip()]
             if len(wanted) > flt.MAX_IN_VALUES:
                 raise InvalidInput(f"teams takes at most {flt.MAX_IN_VALUES} team ids", field="teams")
-            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], wanted))
-        where = self.visibility(principal, node)
-        if node is not None:
-            where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
-        keys = list(sort) if sort else flt.DEFAULT_SORT
+            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], tuple(wanted)))
+        check_paging(paging)
+        shape, params = repo.filter_template(node)
+        keys = tuple(sort) if sort else _DEFAULT_SORT
+        statements = self._list_statements(principal, shape, keys, count_up_to=count_up_to, wire=wire)
+        offset = (paging.page - 1) * paging.page_size
+        limit = paging.page_size
+        if paging.cap is not None:
+            limit = max(0, min(limit, paging.cap - offset))
         with self.store.read() as conn:
-            total = repo.count(conn, where, up_to=count_up_to)
+            rows: Sequence[Row[Any]] = []
+            if limit:
+                page_params = {**params, repo.PAGE_LIMIT: limit, repo.PAGE_OFFSET: offset}
+                rows = conn.execute(statements.page, page_params).all()
+            if rows:
+                total = int(rows[0][-1])
+            elif offset == 0 and limit:
+                total = 0  # an empty first page: nothing matches
+            else:
+                total = int(conn.execute(statements.count, params).scalar_one())
             total_pages = check_page(paging, total)
-            offset = (paging.page - 1) * paging.page_size
-            limit = paging.page_size
-            if paging.cap is not None:
-                limit = max(0, min(limit, paging.cap - offset))
-            rows = repo.page(conn, where, keys, limit=limit, offset=offset, wire=wire) if limit else []
             items = self.entities(conn, rows, principal, wire=wire)
         return PageResult(
             items=items,
@@ -219,6 +237,30 @@ class ResourceService:
             page_size=paging.page_size,
             total_pages=total_pages,
         )
+
+    def _list_statements(
+        self,
+        principal: Principal,
+        shape: flt.Filter | None,
+        keys: tuple[flt.SortKey, ...],
+        *,
+        count_up_to: int | None,
+        wire: bool,
+    ) -> repo.ListStatements:
+        """The statements of a list, built once per caller scope and filter shape: building them
+        (visibility clause, filter, cache keys) cost more than running a small page."""
+        cache_key = (visibility.scope_key(principal), shape, keys, count_up_to, wire)
+        found = self._statements.get(cache_key)
+        if found is not None:
+            return found
+        where = self.visibility(principal, shape)
+        if shape is not None:
+            where = and_(where, repo.compile_filter(shape, principal.workspace_id, self.store.dialect))
+        built = repo.list_statements(where, keys, self.store.dialect, wire=wire, count_up_to=count_up_to)
+        if len(self._statements) >= _STATEMENT_CACHE_SIZE:
+            self._statements.clear()  # rare: as many shapes as this in one process
+        self._statements[cache_key] = built
+        return built
 
     def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:
         """The parent chain of a visible resource, root first, as far up as the caller may see.

@@ -81,6 +81,18 @@ def team_scope(conn: Connection, workspace_id: str, user_id: str | None) -> Team
     return TeamScope(frozenset(mine), frozenset(hidden), default)
 
 
+def scope_key(principal: Principal) -> tuple[Any, ...]:
+    """Everything of a caller that ``resource_clause`` depends on: callers with the same key
+    get the same clause, so statements built around it can be cached under it."""
+    return (
+        principal.workspace_id,
+        principal.role,
+        principal.teams,
+        principal.hidden_teams,
+        principal.default_team,
+    )
+
+
 def _team_set_of(table: FromClause) -> ColumnElement[Any]:
     """The team set number of ``table``'s rows: the resource table's (or an alias's) own
     column; for other tables keyed by resource ``pk`` (search documents), looked up by it."""
