@@ -256,7 +256,9 @@ class ResourceService:
         where = self.visibility(principal, shape)
         if shape is not None:
             where = and_(where, repo.compile_filter(shape, principal.workspace_id, self.store.dialect))
-        built = repo.list_statements(where, keys, self.store.dialect, wire=wire, count_up_to=count_up_to)
+        built = repo.list_statements(
+            where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
+        )
         if len(self._statements) >= _STATEMENT_CACHE_SIZE:
             self._statements.clear()  # rare: as many shapes as this in one process
         self._statements[cache_key] = built
