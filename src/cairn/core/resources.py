@@ -116,15 +116,13 @@ def check_page(request: PageRequest, count: int) -> int:
     return total_pages
 
 
-# Distinct (caller scope, filter shape, sort) lists whose statements one service keeps.
-_STATEMENT_CACHE_SIZE = 512
 _DEFAULT_SORT = tuple(flt.DEFAULT_SORT)
 
 
 class ResourceService:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._statements: dict[tuple[Any, ...], repo.ListStatements] = {}
+        self._statements: visibility.ScopedStatements[repo.ListStatements] = visibility.ScopedStatements()
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -247,22 +245,21 @@ class ResourceService:
         count_up_to: int | None,
         wire: bool,
     ) -> repo.ListStatements:
-        """The statements of a list, built once per caller scope and filter shape: building them
-        (visibility clause, filter, cache keys) cost more than running a small page."""
-        cache_key = (visibility.scope_key(principal), shape, keys, count_up_to, wire)
-        found = self._statements.get(cache_key)
-        if found is not None:
-            return found
-        where = self.visibility(principal, shape)
-        if shape is not None:
-            where = and_(where, repo.compile_filter(shape, principal.workspace_id, self.store.dialect))
-        built = repo.list_statements(
-            where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
-        )
-        if len(self._statements) >= _STATEMENT_CACHE_SIZE:
-            self._statements.clear()  # rare: as many shapes as this in one process
-        self._statements[cache_key] = built
-        return built
+        """The statements of a list, built once per caller scope and filter shape."""
+
+        def build() -> repo.ListStatements:
+            where = self.visibility(principal, shape)
+            if shape is not None:
+                # The filter first: SQLite tests the terms an index does not consume in the order
+                # they are written, and the filter (a type, a substring) usually rules out most
+                # entries before the team-set probe of the visibility rule has to run.
+                compiled = repo.compile_filter(shape, principal.workspace_id, self.store.dialect)
+                where = and_(compiled, where)
+            return repo.list_statements(
+                where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
+            )
+
+        return self._statements.get(principal, (shape, keys, count_up_to, wire), build)
 
     def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:
         """The parent chain of a visible resource, root first, as far up as the caller may see.
