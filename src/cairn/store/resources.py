@@ -727,10 +727,6 @@ def _wire_time(value: str | datetime | None) -> str | None:
     return iso(_utc(datetime.fromisoformat(value)))
 
 
-def _wire_json(value: str | None) -> orjson.Fragment | None:
-    return None if value is None else orjson.Fragment(value)
-
-
 _WIRE_NAMES = tuple(c.name for c in resource.columns)
 _WIRE_AT = {name: i for i, name in enumerate(_WIRE_NAMES)}
 _RENAMED = {"parent": "parent_id", "integration": "integration_id"}
@@ -764,10 +760,18 @@ def to_wire_entity(row: Row[Any], permissions: dict[str, bool]) -> dict[str, Any
     JSON fields are ``orjson.Fragment`` (the stored text, written out as it is), except
     ``search_metadata`` (a dict: see ``_DECODED``)."""
     values = list(_WIRE_PICK(row))
+    # Inlined (no call per field): a page of 50 rows converts 600 JSON fields and 300 times.
+    fragment = orjson.Fragment
     for at in _WIRE_JSON_AT:
-        values[at] = _wire_json(values[at])
+        value = values[at]
+        if value is not None:
+            values[at] = fragment(value)
     for at in _WIRE_TIME_AT:
-        values[at] = _wire_time(values[at])
+        value = values[at]
+        if value.__class__ is str and len(value) == 26 and value[10] == " ":
+            values[at] = f"{value[:10]}T{value[11:]}Z"
+        elif value is not None:
+            values[at] = _wire_time(value)
     values[_TOTAL_USAGE_AT] = row[_INTERNAL_USAGE] + row[_EXTERNAL_USAGE]
     values[_PERMISSIONS_AT] = permissions
     return dict(zip(_WIRE_KEYS, values, strict=True))
