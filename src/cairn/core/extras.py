@@ -10,10 +10,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from cairn.models.common import iso, utc_now
-from cairn.store.schema import custom_property, custom_property_value, resource_detail
+from cairn.store.schema import Timestamp, custom_property, custom_property_value, resource_detail
 
 CP = custom_property.c
 CV = custom_property_value.c
@@ -27,7 +42,10 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
 
 
 def _rows_of(
-    conn: Connection, by_list: Select[Any], by_range: Select[Any], pks: Sequence[int]
+    conn: Connection,
+    by_list: Select[Any] | CompoundSelect[Any],
+    by_range: Select[Any] | CompoundSelect[Any],
+    pks: Sequence[int],
 ) -> Iterable[Any]:
     """Side-table rows of these resources: one range query when the keys are dense (a scan page
     of a thousand consecutive resources, the columns of a table, a single resource), else ``IN``
@@ -93,19 +111,45 @@ _CUSTOM_VALUES_BY_RANGE = _CUSTOM_VALUES.where(CV.resource_pk.between(*_PK_RANGE
 def custom_values_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in _rows_of(conn, _CUSTOM_VALUES_BY_LIST, _CUSTOM_VALUES_BY_RANGE, pks):
-        items = found[row.resource_pk]
-        items.append(
-            {
-                "id": row.id,
-                "name": row.name,
-                "value": unwrap(row.value),
-                "type": row.value_type,
-                "order": len(items),
-                "created_at": iso(row.created_at),
-                "updated_at": iso(row.updated_at),
-            }
-        )
+        _add_custom_value(found[row.resource_pk], row)
     return found
+
+
+def _add_custom_value(items: list[dict[str, Any]], row: Any) -> None:
+    items.append(
+        {
+            "id": row.id,
+            "name": row.name,
+            "value": unwrap(row.value),
+            "type": row.value_type,
+            "order": len(items),
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
+        }
+    )
+
+
+def _extras_statement(custom_where: Any, details_where: Any) -> CompoundSelect[Any]:
+    """Custom property values and details in one statement (one round trip per page instead of
+    two): the values' rows first (they type the columns), then one row per resource with
+    details, its ``data`` in ``value`` and ``property_pk`` null."""
+    values = _CUSTOM_VALUES.add_columns(literal_column("1", Integer).label("side")).where(custom_where)
+    details = select(
+        D.resource_pk,
+        D.data.label("value"),
+        type_coerce(null(), Timestamp).label("created_at"),
+        type_coerce(null(), Timestamp).label("updated_at"),
+        null().label("id"),
+        null().label("name"),
+        null().label("value_type"),
+        null().label("pk"),
+        literal_column("0", Integer).label("side"),
+    ).where(details_where)
+    return union_all(values, details).order_by("resource_pk", "side", "pk")
+
+
+_EXTRAS_BY_LIST = _extras_statement(CV.resource_pk.in_(_PKS), D.resource_pk.in_(_PKS))
+_EXTRAS_BY_RANGE = _extras_statement(CV.resource_pk.between(*_PK_RANGE), D.resource_pk.between(*_PK_RANGE))
 
 
 def decorate(conn: Connection, rows: Sequence[Any], entities: Sequence[dict[str, Any]]) -> None:
@@ -113,8 +157,13 @@ def decorate(conn: Connection, rows: Sequence[Any], entities: Sequence[dict[str,
     pks = [_pk(row) for row in rows]
     if not pks:
         return
-    details = details_of(conn, pks)
-    custom = custom_values_of(conn, pks)
+    details: dict[int, dict[str, Any]] = {}
+    custom: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in _rows_of(conn, _EXTRAS_BY_LIST, _EXTRAS_BY_RANGE, pks):
+        if row.side:
+            _add_custom_value(custom[row.resource_pk], row)
+        else:
+            details[row.resource_pk] = row.value or {}
     for pk, entity in zip(pks, entities, strict=True):
         entity["properties"] = {"custom": custom.get(pk, [])}
         extra = details.get(pk)

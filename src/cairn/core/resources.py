@@ -99,12 +99,16 @@ class PageResult:
         return self.page - 1 if self.page > 1 else None
 
 
-def check_page(request: PageRequest, count: int) -> int:
-    """Total pages for ``count`` results; a page past the end is a 404 (DRF's 'Invalid page.')."""
+def check_paging(request: PageRequest) -> None:
     if request.page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
     if not 1 <= request.page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+
+
+def check_page(request: PageRequest, count: int) -> int:
+    """Total pages for ``count`` results; a page past the end is a 404 (DRF's 'Invalid page.')."""
+    check_paging(request)
     reachable = count if request.cap is None else min(count, request.cap)
     total_pages = math.ceil(reachable / request.page_size)
     if request.page > max(total_pages, 1):
@@ -112,9 +116,13 @@ def check_page(request: PageRequest, count: int) -> int:
     return total_pages
 
 
+_DEFAULT_SORT = tuple(flt.DEFAULT_SORT)
+
+
 class ResourceService:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._statements: visibility.ScopedStatements[repo.ListStatements] = visibility.ScopedStatements()
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -198,19 +206,27 @@ class ResourceService:
             wanted = [t.strip() for t in team.split(",") if t.strip()]
             if len(wanted) > flt.MAX_IN_VALUES:
                 raise InvalidInput(f"teams takes at most {flt.MAX_IN_VALUES} team ids", field="teams")
-            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], wanted))
-        where = self.visibility(principal, node)
-        if node is not None:
-            where = and_(where, repo.compile_filter(node, principal.workspace_id, self.store.dialect))
-        keys = list(sort) if sort else flt.DEFAULT_SORT
+            node = flt.all_of(node, flt.Condition("in", flt.FIELDS["teams"], tuple(wanted)))
+        check_paging(paging)
+        shape, params = repo.filter_template(node)
+        keys = tuple(sort) if sort else _DEFAULT_SORT
+        statements = self._list_statements(principal, shape, keys, count_up_to=count_up_to, wire=wire)
+        offset = (paging.page - 1) * paging.page_size
+        limit = paging.page_size
+        if paging.cap is not None:
+            limit = max(0, min(limit, paging.cap - offset))
         with self.store.read() as conn:
-            total = repo.count(conn, where, up_to=count_up_to)
+            rows: Sequence[Row[Any]] = []
+            if limit:
+                page_params = {**params, repo.PAGE_LIMIT: limit, repo.PAGE_OFFSET: offset}
+                rows = conn.execute(statements.page, page_params).all()
+            if rows:
+                total = int(rows[0][-1])
+            elif offset == 0 and limit:
+                total = 0  # an empty first page: nothing matches
+            else:
+                total = int(conn.execute(statements.count, params).scalar_one())
             total_pages = check_page(paging, total)
-            offset = (paging.page - 1) * paging.page_size
-            limit = paging.page_size
-            if paging.cap is not None:
-                limit = max(0, min(limit, paging.cap - offset))
-            rows = repo.page(conn, where, keys, limit=limit, offset=offset, wire=wire) if limit else []
             items = self.entities(conn, rows, principal, wire=wire)
         return PageResult(
             items=items,
@@ -219,6 +235,31 @@ class ResourceService:
             page_size=paging.page_size,
             total_pages=total_pages,
         )
+
+    def _list_statements(
+        self,
+        principal: Principal,
+        shape: flt.Filter | None,
+        keys: tuple[flt.SortKey, ...],
+        *,
+        count_up_to: int | None,
+        wire: bool,
+    ) -> repo.ListStatements:
+        """The statements of a list, built once per caller scope and filter shape."""
+
+        def build() -> repo.ListStatements:
+            where = self.visibility(principal, shape)
+            if shape is not None:
+                # The filter first: SQLite tests the terms an index does not consume in the order
+                # they are written, and the filter (a type, a substring) usually rules out most
+                # entries before the team-set probe of the visibility rule has to run.
+                compiled = repo.compile_filter(shape, principal.workspace_id, self.store.dialect)
+                where = and_(compiled, where)
+            return repo.list_statements(
+                where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
+            )
+
+        return self._statements.get(principal, (shape, keys, count_up_to, wire), build)
 
     def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:
         """The parent chain of a visible resource, root first, as far up as the caller may see.

@@ -22,8 +22,9 @@ caller may (guests) or may not (editors, viewers) see, in a subquery that runs o
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -79,6 +80,43 @@ def team_scope(conn: Connection, workspace_id: str, user_id: str | None) -> Team
         elif kind == "CLOSED" and team_id not in mine:
             hidden.add(team_id)
     return TeamScope(frozenset(mine), frozenset(hidden), default)
+
+
+def scope_key(principal: Principal) -> tuple[Any, ...]:
+    """Everything of a caller that ``resource_clause`` depends on: callers with the same key
+    get the same clause, so statements built around it can be cached under it."""
+    return (
+        principal.workspace_id,
+        principal.role,
+        principal.teams,
+        principal.hidden_teams,
+        principal.default_team,
+    )
+
+
+T = TypeVar("T")
+
+
+class ScopedStatements(Generic[T]):
+    """Statements built around the rule, kept per caller scope (``scope_key``) and shape: building
+    a statement (and its cache key) cost more than running it on a small page."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._built: dict[tuple[Any, ...], T] = {}
+
+    def get(self, principal: Principal, shape: Hashable, build: Callable[[], T]) -> T:
+        key = (scope_key(principal), shape)
+        found = self._built.get(key)
+        if found is None:
+            found = build()
+            if len(self._built) >= self._size:
+                self._built.clear()  # rare: as many scopes and shapes as this in one process
+            self._built[key] = found
+        return found
+
+    def __len__(self) -> int:
+        return len(self._built)
 
 
 def _team_set_of(table: FromClause) -> ColumnElement[Any]:
@@ -256,20 +294,33 @@ class _Ancestor:
 def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[str, _Ancestor]:
     """These resources and all their ancestors, with whether the caller may see each: one
     recursive query up the parent links."""
+    stmt = _ANCESTRY.get(principal, None, lambda: _ancestry_statement(principal))
+    return {
+        row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
+        for row in conn.execute(stmt, {"ids": ids})
+    }
+
+
+def _ancestry_statement(principal: Principal) -> Any:
     ws = principal.workspace_id
-    up = select(R.id, R.parent_id).where(R.workspace_id == ws, R.id.in_(ids)).cte("ancestry", recursive=True)
+    wanted: Any = bindparam("ids", expanding=True)
+    up = (
+        select(R.id, R.parent_id)
+        .where(R.workspace_id == ws, R.id.in_(wanted))
+        .cte("ancestry", recursive=True)
+    )
     above = resource.alias("ancestry_row")
     up = up.union(
         select(above.c.id, above.c.parent_id).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id)
     )
     visible = resource_clause(principal, include_stale=True).label("visible")
-    stmt = select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
+    return select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
         R.workspace_id == ws, R.id.in_(select(up.c.id))
     )
-    return {
-        row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
-        for row in conn.execute(stmt)
-    }
+
+
+# Every list of a non-admin redacts its page through this query.
+_ANCESTRY: ScopedStatements[Any] = ScopedStatements()
 
 
 def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:

@@ -17,8 +17,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.selectable import FromClause
 
 DEFAULT_DATABASE_URL = "sqlite:///cairn.db"
 
@@ -118,7 +120,17 @@ class Store:
 SQLITE_MMAP_BYTES = 128 << 20
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLAlchemy's SQLite compiler drops table hints; this one writes them after the table,
+    where SQLite's ``INDEXED BY`` goes (``Select.with_hint(table, "INDEXED BY ...", "sqlite")``)."""
+
+    def get_from_hint_text(self, table: FromClause, text: str | None) -> str | None:
+        return text
+
+
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+    engine.dialect.statement_compiler = _SQLiteCompiler
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling is off; SQLAlchemy's "begin" event emits ours.

@@ -186,6 +186,17 @@ Index(
     resource.c.published,
     resource.c.team_set,
 )
+# What a caller may see, by key: an unfiltered list's count is one range per visible team set
+# (no per-entry test), for every role. Sorted pages keep walking ``ix_resource_usage``
+# (``store/resources.py`` names it to SQLite's planner, which would otherwise scan and sort).
+Index(
+    "ix_resource_visible",
+    resource.c.workspace_id,
+    resource.c.archived,
+    resource.c.stale,
+    resource.c.team_set,
+    resource.c.published,
+)
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
 Index("ix_resource_title", resource.c.workspace_id, resource.c.title, resource.c.entity_type)
