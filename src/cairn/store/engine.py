@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from cairn.store import insert_triggers
+
 DEFAULT_DATABASE_URL = "sqlite:///cairn.db"
 
 
@@ -102,10 +104,20 @@ class Store:
             yield conn
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest revision (alembic)."""
+        """Create or upgrade the schema to the newest revision (alembic), and build any index an
+        interrupted bulk import left unbuilt (``store/deferred_indexes.py``)."""
+        from cairn.store import deferred_indexes
         from cairn.store.migrate import upgrade
 
         upgrade(self)
+        if self.dialect == "sqlite":
+            # A bulk import that died before building its deferred indexes left their names:
+            # build them now, before anything serves from this database.
+            with self.read() as conn:
+                missing = deferred_indexes.pending(conn)
+            if missing:
+                with self.write() as conn:
+                    deferred_indexes.restore(conn)
 
     def dispose(self) -> None:
         self._read_engine.dispose()
@@ -139,6 +151,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
+        insert_triggers.register_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
