@@ -118,3 +118,16 @@ def test_migrate_builds_what_a_crashed_import_left_unbuilt(store: Store) -> None
             conn.exec_driver_sql(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
         assert deferred_indexes.restore(conn)
     assert _indexes(store) == before
+
+
+def test_a_start_during_a_live_import_leaves_the_build_to_it(store: Store) -> None:
+    before = _indexes(store)
+    with deferred_indexes.import_lock(store):
+        with store.write() as conn:
+            dropped = deferred_indexes.defer(conn, ("resource",))
+        assert deferred_indexes.import_running(store)
+        store.migrate()  # the import holds the lock: it builds them itself
+        assert {name for name, _ in _indexes(store)}.isdisjoint(dropped)
+    assert not deferred_indexes.import_running(store), "the lock goes with its holder"
+    store.migrate()
+    assert _indexes(store) == before

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult
@@ -33,15 +34,17 @@ from cairn.models.integrations import IntegrationCreate
 from cairn.models.resources import LIST_FIELDS, ResourceWrite
 from cairn.store import Store, deferred_indexes
 from cairn.store import resources as repo
+from cairn.store.engine import SQLITE_MMAP_BYTES
 from cairn.store.schema import collection, integration, resource, resource_member
 
-BATCH = 10_000  # lines per write transaction: larger batches rewrite fewer index pages
+BATCH = 50_000  # lines per write transaction: larger batches rewrite fewer index pages
 CHUNK = 1_000  # lines per worker task
 KNOWN_IDS_LIMIT = 200_000
 # An import of at least a batch into a database with fewer resources than this builds the
 # secondary indexes once at the end instead of row by row (store/deferred_indexes.py): rebuilding
 # what was there costs next to nothing, and readers of a nearly empty catalog lose little.
 DEFER_INDEXES_BELOW = 10_000
+IMPORT_MMAP_BYTES = 4 << 30
 # Filled in once the parent is known (and ``pk`` once the batch is inserted).
 _PLACED = (
     "pk",
@@ -332,15 +335,27 @@ class Importer:
         # (parent id, kind, integration) -> what such a child inherits (see ``_place``)
         self._inherited: dict[tuple[str, str, str | None], tuple[str | None, dict[str, Any], str]] = {}
         self._deferred: list[str] = []
+        self._lock = ExitStack()
 
     def run(
         self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None = None
     ) -> ImportReport:
         if self.store.dialect == "sqlite":
             # A bulk load touches index pages all over the file; a larger page cache for this
-            # connection keeps the random UUID index inserts from thrashing.
+            # connection keeps the random UUID index inserts from thrashing, and the whole file
+            # mapped saves a copy of every page each CREATE INDEX scan reads (the server's own
+            # connections keep the smaller map; this one gets it back when the import ends).
             with self.store.write() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
+                conn.exec_driver_sql(f"PRAGMA mmap_size={IMPORT_MMAP_BYTES}")
+        try:
+            return self._run(lines, progress)
+        finally:
+            if self.store.dialect == "sqlite":
+                with self.store.write() as conn:
+                    conn.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+
+    def _run(self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None) -> ImportReport:
         with self.store.read() as conn:
             self._known_ids = repo.all_ids_up_to(conn, self.principal.workspace_id, KNOWN_IDS_LIMIT)
         pool: _Pool | None = None
@@ -390,11 +405,12 @@ class Importer:
                 pool.close()
             if collecting:
                 gc.enable()
-            if self._deferred:
-                # Also when the import fails half-way: the batches that landed are indexed now,
-                # not at the next start.
-                with self.store.write() as conn:
-                    deferred_indexes.restore(conn)
+            with self._lock:
+                if self._deferred:
+                    # Also when the import fails half-way: the batches that landed are indexed
+                    # now, not at the next start.
+                    with self.store.write() as conn:
+                        deferred_indexes.restore(conn)
         if self.report.total >= 10_000:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load.
             with self.store.write() as conn:
@@ -408,12 +424,16 @@ class Importer:
         self._indexes_decided = True
         if self.store.dialect != "sqlite":
             return
+        # Held from before the drop until the build: a start meanwhile leaves the build to us.
+        self._lock.enter_context(deferred_indexes.import_lock(self.store))
         with self.store.write() as conn:
             held = conn.execute(
                 select(func.count()).select_from(select(resource.c.pk).limit(DEFER_INDEXES_BELOW).subquery())
             ).scalar_one()
             if held < DEFER_INDEXES_BELOW:
                 self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name))
+        if not self._deferred:
+            self._lock.close()
 
     @staticmethod
     def _chunks(lines: Iterable[str | bytes], size: int) -> Iterator[_Chunk]:

@@ -15,11 +15,22 @@ next to nothing in it is ever emptied of its indexes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, insert, select
 
 from cairn.store.schema import deferred_index
+
+if TYPE_CHECKING:
+    from cairn.store.engine import Store
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock, and a start always builds what is deferred
+    fcntl = None  # type: ignore[assignment]
 
 # Sorting threads for CREATE INDEX (SQLite's multi-threaded sorter): the load is over, so the
 # validation workers' core is free.
@@ -74,3 +85,40 @@ def restore(conn: Connection) -> list[str]:
         conn.exec_driver_sql(f"PRAGMA threads={int(threads)}")
     conn.execute(delete(deferred_index).where(deferred_index.c.name.in_([name for name, _ in rows])))
     return [name for name, _ in rows]
+
+
+def _lock_path(store: Store) -> str | None:
+    return None if store.path is None else f"{store.path}-import.lock"
+
+
+@contextmanager
+def import_lock(store: Store) -> Iterator[None]:
+    """Held by an import while its indexes are deferred: the operating system releases it when
+    the process ends, however it ends, so a start can tell a live import from a dead one."""
+    path = _lock_path(store)
+    if path is None or fcntl is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def import_running(store: Store) -> bool:
+    """Whether a live process holds ``import_lock`` on this database (then it builds the
+    deferred indexes itself when it ends; building them under it would hold the write lock for
+    as long as the build takes, which the importer's next batch might not wait out)."""
+    path = _lock_path(store)
+    if path is None or fcntl is None or not os.path.exists(path):
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -58,7 +58,8 @@ class Store:
             database = parsed.database or ""
             if database in ("", ":memory:"):
                 raise ValueError("Cairn needs a SQLite file (WAL mode); ':memory:' is not supported")
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            self.path: Path | None = Path(database).expanduser().resolve()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._read_engine = create_engine(
                 self.url,
                 pool_size=pool_size,
@@ -77,6 +78,7 @@ class Store:
             _configure_sqlite(self._read_engine, begin="BEGIN")
             _configure_sqlite(self._write_engine, begin="BEGIN IMMEDIATE")
         elif self.dialect == "postgresql":
+            self.path = None
             engine = create_engine(
                 self.url,
                 pool_size=pool_size,
@@ -112,10 +114,11 @@ class Store:
         upgrade(self)
         if self.dialect == "sqlite":
             # A bulk import that died before building its deferred indexes left their names:
-            # build them now, before anything serves from this database.
+            # build them now, before anything serves from this database (one still running
+            # builds them itself when it ends).
             with self.read() as conn:
                 missing = deferred_indexes.pending(conn)
-            if missing:
+            if missing and not deferred_indexes.import_running(self):
                 with self.write() as conn:
                     deferred_indexes.restore(conn)
 
