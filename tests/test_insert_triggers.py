@@ -3,10 +3,15 @@ the index and the search documents must come out exactly as the per-row triggers
 
 from __future__ import annotations
 
+import importlib.util
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from cairn.core.exchange import Importer
@@ -181,3 +186,52 @@ def test_only_known_trigger_shapes_are_converted() -> None:
     ]
     for sql in unknown:
         assert convert("resource", "t", sql) is None, sql
+
+
+def _migration_0012_search_doc() -> Any:
+    path = Path(insert_triggers.__file__).parent / "migrations" / "versions" / "0012_search_doc.py"
+    spec = importlib.util.spec_from_file_location("migration_0012_search_doc", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_WORDS_ORACLE: list[str] = []
+
+
+def _sql_words(conn: sqlite3.Connection, value: str | None) -> tuple[str, str]:
+    """``title_words`` and ``title_key`` as the trigger's own SQL makes them."""
+    if not _WORDS_ORACLE:
+        m = _migration_0012_search_doc()
+        _WORDS_ORACLE.append(
+            f"WITH a(v) AS (VALUES (?)), b(w) AS (SELECT {m._camel_lower('v')} FROM a) "
+            f"SELECT {m._framed(m._spaced('w'))}, replace({m._spaced('w')}, ' ', '') FROM b"
+        )
+    words, key = conn.execute(_WORDS_ORACLE[0], (value,)).fetchone()
+    return str(words), str(key)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.none(),
+        st.text(alphabet=st.sampled_from("aZ_ .-/:,;()[]{}\"'#@&+=!?*|\t\nÄßÜx9 "), max_size=40),
+        st.text(max_size=30),
+    )
+)
+def test_native_search_words_equal_the_trigger_sql(value: str | None) -> None:
+    with sqlite3.connect(":memory:") as conn:
+        assert _sql_words(conn, value) == (
+            insert_triggers.search_words(value),
+            insert_triggers.search_key(value),
+        )
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_the_search_doc_trigger_has_its_native_form(store: Store) -> None:
+    """When migrations change ``search_doc_insert``, its native statement must follow (or go)."""
+    with store.write() as conn:
+        converted = {t.name: t for t in insert_triggers._set_based_triggers(conn, "resource")}
+    assert converted["search_doc_insert"].statements == (insert_triggers._SEARCH_DOC_INSERT,)

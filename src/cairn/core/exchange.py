@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult
@@ -20,25 +21,41 @@ from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, literal, select, update
+from sqlalchemy import Connection, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cairn.core import collections, visibility
 from cairn.core.errors import CairnError, InvalidInput
+from cairn.core.hierarchy import PATH_KEYS, title_full
 from cairn.core.integrations import IntegrationService, to_integration
 from cairn.core.principal import Principal
 from cairn.core.resources import ParentInfo, ResourceService, _valid_id, placement
 from cairn.models.integrations import IntegrationCreate
 from cairn.models.resources import LIST_FIELDS, ResourceWrite
-from cairn.store import Store
+from cairn.store import Store, deferred_indexes
 from cairn.store import resources as repo
-from cairn.store.schema import collection, integration, resource
+from cairn.store.engine import SQLITE_MMAP_BYTES
+from cairn.store.schema import collection, integration, resource, resource_member
 
-BATCH = 10_000  # lines per write transaction: larger batches rewrite fewer index pages
+BATCH = 50_000  # lines per write transaction: larger batches rewrite fewer index pages
 CHUNK = 1_000  # lines per worker task
 KNOWN_IDS_LIMIT = 200_000
+# An import of at least a batch into a database with fewer resources than this builds the
+# secondary indexes once at the end instead of row by row (store/deferred_indexes.py): rebuilding
+# what was there costs next to nothing, and readers of a nearly empty catalog lose little.
+DEFER_INDEXES_BELOW = 10_000
+IMPORT_MMAP_BYTES = 4 << 30
 # Filled in once the parent is known (and ``pk`` once the batch is inserted).
-_PLACED = ("pk", "id", "parent_id", "integration_id", "title_full", "search_metadata", "children_count")
+_PLACED = (
+    "pk",
+    "id",
+    "entity_type",
+    "parent_id",
+    "integration_id",
+    "title_full",
+    "search_metadata",
+    "children_count",
+)
 # Leaf-heavy types are not cached as parents; a nested column's parent is looked up instead.
 _UNCACHED_PARENTS = frozenset({"column"})
 
@@ -314,15 +331,31 @@ class Importer:
         self._known_ids: set[str] | None = None
         self._integration_ids: set[str] | None = None
         self._analyzed_at = 1000
+        self._indexes_decided = False
+        # (parent id, kind, integration) -> what such a child inherits (see ``_place``)
+        self._inherited: dict[tuple[str, str, str | None], tuple[str | None, dict[str, Any], str]] = {}
+        self._deferred: list[str] = []
+        self._lock = ExitStack()
 
     def run(
         self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None = None
     ) -> ImportReport:
         if self.store.dialect == "sqlite":
             # A bulk load touches index pages all over the file; a larger page cache for this
-            # connection keeps the random UUID index inserts from thrashing.
+            # connection keeps the random UUID index inserts from thrashing, and the whole file
+            # mapped saves a copy of every page each CREATE INDEX scan reads (the server's own
+            # connections keep the smaller map; this one gets it back when the import ends).
             with self.store.write() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
+                conn.exec_driver_sql(f"PRAGMA mmap_size={IMPORT_MMAP_BYTES}")
+        try:
+            return self._run(lines, progress)
+        finally:
+            if self.store.dialect == "sqlite":
+                with self.store.write() as conn:
+                    conn.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+
+    def _run(self, lines: Iterable[str | bytes], progress: Callable[[int], None] | None) -> ImportReport:
         with self.store.read() as conn:
             self._known_ids = repo.all_ids_up_to(conn, self.principal.workspace_id, KNOWN_IDS_LIMIT)
         pool: _Pool | None = None
@@ -340,6 +373,8 @@ class Importer:
                     continue
                 batch.append(item)
                 if len(batch) >= self.batch_size:
+                    if not self._indexes_decided:
+                        self._defer_indexes()
                     self._flush(batch)
                     self._refresh_statistics()
                     if progress:
@@ -361,21 +396,44 @@ class Importer:
             if pool is not None:
                 for items in pool.drain():
                     take(items)
+            if batch:
+                self._flush(batch)
+                if progress:
+                    progress(len(batch))
         finally:
             if pool is not None:
                 pool.close()
             if collecting:
                 gc.enable()
-        if batch:
-            self._flush(batch)
-            if progress:
-                progress(len(batch))
+            with self._lock:
+                if self._deferred:
+                    # Also when the import fails half-way: the batches that landed are indexed
+                    # now, not at the next start.
+                    with self.store.write() as conn:
+                        deferred_indexes.restore(conn)
         if self.report.total >= 10_000:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load.
             with self.store.write() as conn:
                 conn.exec_driver_sql("ANALYZE" if self.store.dialect == "sqlite" else "ANALYZE resource")
         self.report.errors.sort(key=lambda error: error[0])
         return self.report
+
+    def _defer_indexes(self) -> None:
+        """Before the first full batch: into a (nearly) empty SQLite database, drop the secondary
+        indexes of the tables the import fills; ``run`` builds them when it ends."""
+        self._indexes_decided = True
+        if self.store.dialect != "sqlite":
+            return
+        # Held from before the drop until the build: a start meanwhile leaves the build to us.
+        self._lock.enter_context(deferred_indexes.import_lock(self.store))
+        with self.store.write() as conn:
+            held = conn.execute(
+                select(func.count()).select_from(select(resource.c.pk).limit(DEFER_INDEXES_BELOW).subquery())
+            ).scalar_one()
+            if held < DEFER_INDEXES_BELOW:
+                self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name))
+        if not self._deferred:
+            self._lock.close()
 
     @staticmethod
     def _chunks(lines: Iterable[str | bytes], size: int) -> Iterator[_Chunk]:
@@ -514,20 +572,45 @@ class Importer:
         """Check what a worker could not (parent, integration, collections, duplicates) and
         fill in the columns that come from the parent."""
         parent = self._find_parent(conn, item.parent, state)
-        self._check_refs(conn, item.integration, item.collections)
+        if item.integration is not None or item.collections:
+            self._check_refs(conn, item.integration, item.collections)
         if item.id in state.existing or item.id in self._parents or item.id in state.pending:
             raise InvalidInput(f"a resource with id {item.id} already exists")
-        place = placement(item.kind, item.title, parent, item.integration, item.own_metadata)
+        kind = item.kind
         params = item.params
         at = self._at
-        params[at["parent_id"]] = place.parent_id
-        params[at["integration_id"]] = place.integration_id
-        params[at["title_full"]] = place.title_full
-        params[at["search_metadata"]] = orjson.dumps(place.search_metadata).decode()
+        if parent is not None and not item.own_metadata and kind not in PATH_KEYS:
+            # Siblings of one kind inherit the same metadata (a table's columns): derive and
+            # encode it once per parent instead of once per row.
+            key = (parent.id, kind, item.integration)
+            inherited = self._inherited.get(key)
+            if inherited is None:
+                if len(self._inherited) >= KNOWN_IDS_LIMIT:
+                    self._inherited.clear()
+                place = placement(kind, item.title, parent, item.integration, None)
+                inherited = (
+                    place.integration_id,
+                    place.search_metadata,
+                    orjson.dumps(place.search_metadata).decode(),
+                )
+                self._inherited[key] = inherited
+            integration_id, metadata, metadata_json = inherited
+            full = title_full(item.title, parent.title_full)
+        else:
+            place = placement(kind, item.title, parent, item.integration, item.own_metadata)
+            integration_id, metadata, full = place.integration_id, place.search_metadata, place.title_full
+            metadata_json = orjson.dumps(metadata).decode()
+        params[at["parent_id"]] = parent.id if parent is not None else None
+        params[at["integration_id"]] = integration_id
+        params[at["title_full"]] = full
+        params[at["search_metadata"]] = metadata_json
         params[at["children_count"]] = 0  # counted below, as its children are placed
-        info = ParentInfo(item.id, item.kind, place.title_full, place.search_metadata, place.integration_id)
-        if item.kind not in _UNCACHED_PARENTS:
-            self._parents[item.id] = info
+        if kind in _UNCACHED_PARENTS:
+            # Rarely a parent (a nested column): built from its row if a child asks.
+            self._add(state, params, item.members, None, item.archived)
+            return
+        info = ParentInfo(item.id, kind, full, metadata, integration_id)
+        self._parents[item.id] = info
         self._add(state, params, item.members, info, item.archived)
 
     def _find_parent(
@@ -540,7 +623,16 @@ class Importer:
             return None
         parent = self._parents.get(parent_id)
         if parent is None and parent_id in state.pending:
-            parent = state.pending[parent_id][1]
+            params, parent = state.pending[parent_id]
+            if parent is None:
+                at = self._at
+                parent = ParentInfo(
+                    parent_id,
+                    params[at["entity_type"]],
+                    params[at["title_full"]],
+                    orjson.loads(params[at["search_metadata"]]),
+                    params[at["integration_id"]],
+                )
         if parent is None and _valid_id(parent_id):
             row = repo.get_row(conn, self.principal.workspace_id, parent_id)
             parent = ParentInfo.of(row) if row is not None else None

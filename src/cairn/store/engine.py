@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.selectable import FromClause
 
+from cairn.store import insert_triggers
+
 DEFAULT_DATABASE_URL = "sqlite:///cairn.db"
 
 
@@ -58,7 +60,8 @@ class Store:
             database = parsed.database or ""
             if database in ("", ":memory:"):
                 raise ValueError("Cairn needs a SQLite file (WAL mode); ':memory:' is not supported")
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            self.path: Path | None = Path(database).expanduser().resolve()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._read_engine = create_engine(
                 self.url,
                 pool_size=pool_size,
@@ -77,6 +80,7 @@ class Store:
             _configure_sqlite(self._read_engine, begin="BEGIN")
             _configure_sqlite(self._write_engine, begin="BEGIN IMMEDIATE")
         elif self.dialect == "postgresql":
+            self.path = None
             engine = create_engine(
                 self.url,
                 pool_size=pool_size,
@@ -104,10 +108,21 @@ class Store:
             yield conn
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest revision (alembic)."""
+        """Create or upgrade the schema to the newest revision (alembic), and build any index an
+        interrupted bulk import left unbuilt (``store/deferred_indexes.py``)."""
+        from cairn.store import deferred_indexes
         from cairn.store.migrate import upgrade
 
         upgrade(self)
+        if self.dialect == "sqlite":
+            # A bulk import that died before building its deferred indexes left their names:
+            # build them now, before anything serves from this database (one still running
+            # builds them itself when it ends).
+            with self.read() as conn:
+                missing = deferred_indexes.pending(conn)
+            if missing and not deferred_indexes.import_running(self):
+                with self.write() as conn:
+                    deferred_indexes.restore(conn)
 
     def dispose(self) -> None:
         self._read_engine.dispose()
@@ -151,6 +166,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
+        insert_triggers.register_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -344,7 +344,9 @@ def insert_params(
     at = layout.index["pk"]
     team_set_at = layout.index["team_set"]
     numbers = team_sets.ids_for(
-        conn, workspace_id, [[value for field, value in pairs if field == "teams"] for pairs in members]
+        conn,
+        workspace_id,
+        [[value for field, value in pairs if field == "teams"] if pairs else None for pairs in members],
     )
     member_rows: list[dict[str, Any]] = []
     for pk, row, pairs, number in zip(allocate_pks(conn, len(rows)), rows, members, numbers, strict=True):

@@ -615,3 +615,17 @@ Index(
     extraction.c.integration_id,
     extraction.c.started_at,
 )
+
+# ---- bulk loads ----
+
+# The secondary indexes a bulk import into an (almost) empty SQLite database dropped, with the
+# statement that builds each again (store/deferred_indexes.py). Written in the transaction that
+# drops them and emptied in the one that builds them, so after a crash this table says what is
+# missing, and the store builds it when it next migrates.
+deferred_index = Table(
+    "deferred_index",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("table_name", String(64), nullable=False),
+    Column("definition", Text, nullable=False),
+)

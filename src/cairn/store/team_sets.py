@@ -35,7 +35,7 @@ def ids_for(conn: Connection, workspace_id: str, team_lists: Sequence[Sequence[s
     Concurrent writers creating the same set meet on the unique key: the loser's insert does
     nothing and it reads the winner's row, which commits with its members.
     """
-    keys = [key_of(teams or ()) for teams in team_lists]
+    keys = [key_of(teams) if teams else None for teams in team_lists]
     wanted = {key: teams for key, teams in zip(keys, team_lists, strict=True) if key is not None}
     known = _known(conn, workspace_id, list(wanted))
     missing = [key for key in wanted if key not in known]

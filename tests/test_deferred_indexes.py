@@ -1,0 +1,133 @@
+"""A bulk import into a (nearly) empty SQLite database builds its secondary indexes once, at the
+end (store/deferred_indexes.py); whatever happens in between, no database stays without them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from cairn.core import exchange
+from cairn.core.exchange import Importer
+from cairn.core.principal import Principal
+from cairn.store import Store, deferred_indexes
+
+pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+
+
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    with store.read() as conn:
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        ).all()
+    return [(name, sql) for name, sql in rows]
+
+
+def _docs(count: int, tag: str = "doc") -> list[bytes]:
+    return [
+        orjson.dumps({"kind": "resource", "data": {"entity_type": "document", "title": f"{tag} {i}"}})
+        for i in range(count)
+    ]
+
+
+def test_import_drops_secondary_indexes_and_builds_them_at_the_end(store: Store, admin: Principal) -> None:
+    before = _indexes(store)
+    seen: list[list[str]] = []
+
+    def progress(_done: int) -> None:
+        with store.read() as conn:
+            seen.append(deferred_indexes.pending(conn))
+
+    report = Importer(store, admin, batch_size=50, workers=0).run(_docs(120), progress=progress)
+    assert (report.errors, report.total) == ([], 120)
+    dropped = seen[0]
+    assert "ix_resource_parent" in dropped
+    assert "ix_resource_member_lookup" in dropped
+    assert all(not name.startswith("sqlite_autoindex") for name in dropped), "unique keys stay"
+    assert _indexes(store) == before, "every index is back, with the same definition"
+    with store.read() as conn:
+        assert deferred_indexes.pending(conn) == []
+        assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        query = "EXPLAIN QUERY PLAN SELECT pk FROM resource WHERE workspace_id = 'w' AND parent_id = 'p'"
+        plan = " ".join(str(row[-1]) for row in conn.execute(text(query)))
+    assert "ix_resource_parent" in plan
+
+
+def test_small_imports_and_full_databases_keep_their_indexes(
+    store: Store, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _indexes(store)
+    seen: list[list[str]] = []
+
+    def progress(_done: int) -> None:
+        with store.read() as conn:
+            seen.append(deferred_indexes.pending(conn))
+
+    Importer(store, admin, batch_size=500, workers=0).run(_docs(100), progress=progress)
+    assert seen == [[]], "an import smaller than a batch changes no schema"
+    monkeypatch.setattr(exchange, "DEFER_INDEXES_BELOW", 50)  # the database now holds more
+    seen.clear()
+    Importer(store, admin, batch_size=20, workers=0).run(_docs(60, "more"), progress=progress)
+    assert seen
+    assert all(pending == [] for pending in seen)
+    assert _indexes(store) == before
+
+
+def test_a_failing_import_still_builds_the_indexes(
+    store: Store, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _indexes(store)
+    calls = 0
+    flush = Importer._flush
+
+    def failing_flush(self: Importer, batch: list[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("disk on fire")
+        flush(self, batch)
+
+    monkeypatch.setattr(Importer, "_flush", failing_flush)
+    with pytest.raises(RuntimeError):
+        Importer(store, admin, batch_size=30, workers=0).run(_docs(100))
+    assert _indexes(store) == before
+
+
+def test_migrate_builds_what_a_crashed_import_left_unbuilt(store: Store) -> None:
+    before = _indexes(store)
+    with store.write() as conn:
+        dropped = deferred_indexes.defer(conn, ("resource", "resource_member"))
+    assert len(dropped) >= 9
+    assert {name for name, _ in _indexes(store)}.isdisjoint(dropped)
+    # As after a kill -9 between the drop and the build: the next start builds them.
+    reopened = Store(store.url)
+    try:
+        reopened.migrate()
+    finally:
+        reopened.dispose()
+    assert _indexes(store) == before
+    with store.read() as conn:
+        assert deferred_indexes.pending(conn) == []
+    # Built already (another process got there first): the marks are cleared, nothing fails.
+    with store.write() as conn:
+        deferred_indexes.defer(conn, ("resource",))
+    with store.write() as conn:
+        for _name, sql in before:
+            conn.exec_driver_sql(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        assert deferred_indexes.restore(conn)
+    assert _indexes(store) == before
+
+
+def test_a_start_during_a_live_import_leaves_the_build_to_it(store: Store) -> None:
+    before = _indexes(store)
+    with deferred_indexes.import_lock(store):
+        with store.write() as conn:
+            dropped = deferred_indexes.defer(conn, ("resource",))
+        assert deferred_indexes.import_running(store)
+        store.migrate()  # the import holds the lock: it builds them itself
+        assert {name for name, _ in _indexes(store)}.isdisjoint(dropped)
+    assert not deferred_indexes.import_running(store), "the lock goes with its holder"
+    store.migrate()
+    assert _indexes(store) == before
