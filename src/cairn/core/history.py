@@ -100,13 +100,7 @@ def record_updates(
     if not pending:
         return
     ids = [resource_id for resource_id, _, _ in pending]
-    last = dict(
-        conn.execute(
-            select(V.resource_id, func.max(V.version))
-            .where(V.workspace_id == principal.workspace_id, V.resource_id.in_(ids))
-            .group_by(V.resource_id)
-        ).all()
-    )
+    last = dict(conn.execute(_LAST_VERSIONS, {"ws": principal.workspace_id, "ids": ids}).all())
     conn.execute(
         _INSERT,
         [
@@ -141,6 +135,11 @@ def _version_row(
 # running them.
 _LAST_VERSION = select(func.max(V.version)).where(
     V.workspace_id == bindparam("ws"), V.resource_id == bindparam("rid")
+)
+_LAST_VERSIONS = (
+    select(V.resource_id, func.max(V.version))
+    .where(V.workspace_id == bindparam("ws"), V.resource_id.in_(bindparam("ids", expanding=True)))
+    .group_by(V.resource_id)
 )
 _INSERT = insert(resource_version)
 
