@@ -330,7 +330,8 @@ def test_a_kontent_rename_records_the_version_a_secoda_rename_records(api):
 
     with api.store.read() as conn:
         snapshots = [snapshot_of(conn, api.workspace.id, item["id"], 2) for item in (one, two)]
-    assert snapshots[0] is not None and snapshots[0]["title"] == "Renamed"
+    assert snapshots[0] is not None
+    assert snapshots[0]["title"] == "Renamed"
     assert snapshots[0] == snapshots[1]  # the whole restorable entity, as an ordinary edit keeps it
 
 
