@@ -228,6 +228,15 @@ def test_every_read_path_shows_the_role_exactly_what_it_may_see(world: World, ro
     dataforce = _get(world, role, f"/organizations/{ws.organization_id}/orbits/{ws.id}/collections").json()
     totals = {c["id"]: c["total_models"] for c in dataforce}
     assert totals[world.ids["coll"]] == sum(1 for m in members if kinds[m] in ("model", "dataset"))
+    # the SDK's get(name) and get(id): the same rule as the list
+    orbit = f"/organizations/{ws.organization_id}/orbits/{ws.id}/collections"
+    for params in ({"name": "coll"}, {"id": world.ids["coll"]}, {"name": "coll", "id": world.ids["coll"]}):
+        found = _get(world, role, orbit, **params).json()
+        assert [(c["id"], c["total_models"]) for c in found] == [
+            (world.ids["coll"], totals[world.ids["coll"]])
+        ]
+    default = _get(world, role, orbit, name="Default").json()
+    assert [c["id"] for c in default] == ([DEFAULT_COLLECTION_ID] if role in SEES_DEFAULT else [])
 
     # the export: what the caller may see (an admin's also holds deletions: it is a backup)
     exported = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from cairn.api.deps import PrincipalDep, ServicesDep
 from cairn.api.responses import FastJSONResponse
@@ -32,8 +32,10 @@ def _check_scope(principal: Principal, organization_id: str, orbit_id: str | Non
         raise NotFound("Orbit not found")
 
 
-def _collections(services: ServicesDep, principal: Principal, records: list[Any]) -> list[dict[str, Any]]:
-    members = CollectionService(services.store).members(principal, [r.id for r in records])
+def _collections(
+    services: ServicesDep, principal: Principal, records: list[Any], *, conn: Connection | None = None
+) -> list[dict[str, Any]]:
+    members = CollectionService(services.store).members(principal, [r.id for r in records], conn=conn)
     return [dataforce_json(r, members[r.id]) for r in records]
 
 
@@ -99,11 +101,16 @@ def list_collections(
 ) -> Response:
     _check_scope(principal, organization_id, orbit_id)
     service = CollectionService(services.store)
-    if name is None and id is None:
-        records = service.list(principal)
-    else:
-        records = service.find(principal, name=text_param(name, "name"), collection_id=text_param(id, "id"))
-    return FastJSONResponse(_collections(services, principal, records))
+    name, id = text_param(name, "name"), text_param(id, "id")
+    # The collections and their members in one transaction: one snapshot, one round of
+    # pool checkout and BEGIN/COMMIT instead of two (the SDK's get(name) is this request).
+    with services.store.read() as conn:
+        if name is None and id is None:
+            records = service.list(principal, conn=conn)
+        else:
+            records = service.find(principal, name=name, collection_id=id, conn=conn)
+        body = _collections(services, principal, records, conn=conn)
+    return FastJSONResponse(body)
 
 
 @router.post(

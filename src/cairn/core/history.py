@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from cairn.core.principal import Principal
 from cairn.models.common import iso, utc_now
 from cairn.models.resources import LIST_FIELDS
-from cairn.store.schema import resource_version
+from cairn.store.schema import resource, resource_version
 
 V = resource_version.c
 
@@ -100,13 +100,7 @@ def record_updates(
     if not pending:
         return
     ids = [resource_id for resource_id, _, _ in pending]
-    last = dict(
-        conn.execute(
-            select(V.resource_id, func.max(V.version))
-            .where(V.workspace_id == principal.workspace_id, V.resource_id.in_(ids))
-            .group_by(V.resource_id)
-        ).all()
-    )
+    last = dict(conn.execute(_LAST_VERSIONS, {"ws": principal.workspace_id, "ids": ids}).all())
     conn.execute(
         _INSERT,
         [
@@ -142,6 +136,15 @@ def _version_row(
 _LAST_VERSION = select(func.max(V.version)).where(
     V.workspace_id == bindparam("ws"), V.resource_id == bindparam("rid")
 )
+# Per resource, a max() over its (workspace, resource, version) index range: one index probe
+# each. Grouping the versions of all the ids read every version they ever had (a collection
+# renamed by every Kontent.ai PATCH of a benchmark had dozens), growing with the history.
+_LAST_VERSIONS = select(
+    resource.c.id,
+    select(func.max(V.version))
+    .where(V.workspace_id == resource.c.workspace_id, V.resource_id == resource.c.id)
+    .scalar_subquery(),
+).where(resource.c.workspace_id == bindparam("ws"), resource.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT = insert(resource_version)
 
 

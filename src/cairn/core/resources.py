@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, bindparam, select
 
 from cairn.core import audit, collections, extras, history, visibility
 from cairn.core import filters as flt
@@ -598,18 +598,17 @@ class ResourceService:
         Resources with children go through ``update_in`` after the others, so its subtree
         refresh sees every new title."""
         ws = principal.workspace_id
-        rows = repo.get_rows(conn, ws, titles, for_update=True)
-        visible = visibility.visible_ids(
-            conn, principal, list(rows), include_archived=True, include_stale=True
-        )
+        rows = _retitle_targets(conn, principal, list(titles))
         for resource_id, title in titles.items():
             row = rows.get(resource_id)
-            if row is None or row.entity_type != entity_type or resource_id not in visible:
+            if row is None or row.entity_type != entity_type:
                 raise NotFound("Not found.")
             if not title:
                 raise InvalidInput("title cannot be empty", field="title")
-        with_children = repo.parents_among(conn, ws, titles)
-        leaves = [rows[i] for i, title in titles.items() if i not in with_children and title != rows[i].title]
+        with_children = [i for i in titles if rows[i].has_children]
+        leaves = [
+            rows[i] for i, title in titles.items() if not rows[i].has_children and title != rows[i].title
+        ]
         parents = repo.get_rows(conn, ws, {r.parent_id for r in leaves if r.parent_id is not None})
         now = utc_now()
         changes: builtins.list[dict[str, Any]] = []
@@ -620,7 +619,12 @@ class ResourceService:
             )
             values["updated_at"] = now
             changes.append({**values, "row_pk": row.pk})
-            versions.append((row.id, repo.to_entity(row, {}), repo.to_entity({**row._mapping, **values}, {})))
+            before = repo.to_entity(row, {})
+            # The other columns set here (title_full, title_cased, search_metadata, updated_at)
+            # are derived, not tracked: the version's entity is the old one with what changed
+            # among the tracked fields, without decoding the row a second time.
+            tracked = {k: v for k, v in values.items() if k in history.TRACKED_FIELDS}
+            versions.append((row.id, before, {**before, **tracked}))
         repo.update_rows(conn, changes)
         history.record_updates(conn, principal, versions)
         audit.record_many(
@@ -848,6 +852,33 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def _retitle_statement(visible: Any) -> Any:
+    r, child = resource.c, resource.alias("child")
+    has_children = (
+        select(child.c.pk).where(child.c.workspace_id == r.workspace_id, child.c.parent_id == r.id).exists()
+    )
+    return (
+        select(resource, has_children.label("has_children"))
+        .where(visible, r.id.in_(bindparam("ids", expanding=True)))
+        .with_for_update(of=resource)
+    )
+
+
+def _retitle_targets(conn: Connection, principal: Principal, ids: builtins.list[str]) -> dict[str, Row[Any]]:
+    """The rows of ``ids`` the caller may see (archived and stale ones too), write-locked, each
+    with ``has_children`` (archived children count): one statement, built once, instead of a
+    read, a visibility check and a children lookup."""
+    stmt = visibility.statement_for(
+        principal, "retitle_targets", _retitle_statement, include_archived=True, include_stale=True
+    )
+    found: dict[str, Row[Any]] = {}
+    wanted = list(dict.fromkeys(ids))
+    for start in range(0, len(wanted), 500):
+        params = {"ws": principal.workspace_id, "ids": wanted[start : start + 500]}
+        found.update((row.id, row) for row in conn.execute(stmt, params))
+    return found
 
 
 def _titled(
