@@ -8,6 +8,7 @@ import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 import cairn
 from cairn.gcpause import gc_paused
 from cairn.sdk import BadRequestError
+from cairn.sdk import _pagination as pagination
 
 PAGES, PER_PAGE = 5, 3
 PREFETCH = "cairn-prefetch"
@@ -238,3 +240,82 @@ def test_gc_pauses_overlapping_across_threads_end_with_the_last() -> None:
     leave.set()
     other.join(5)
     assert gc.isenabled()
+
+
+@pytest.fixture
+def scan_server() -> Iterator[str]:
+    """``Scan`` behind a real socket (httpcore traces only real connections)."""
+    scan = Scan()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            answer = scan.answer(httpx.Request("GET", f"http://scan.test{self.path}"))
+            self.send_response(answer.status_code)
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def timeline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the pager did, in order: 'sent <after>' when a scan request is on the wire,
+    'parse <next>' when a page starts to be parsed."""
+    events: list[str] = []
+    traced, validate = pagination._traced, pagination._validate
+
+    def tracing(req: Any, trace: Callable[[str, Any], Any]) -> Any:
+        after = (req.params or {}).get("after")
+
+        def record(event: str, info: Any) -> Any:
+            if event.endswith(pagination.SENT_EVENT):
+                events.append(f"sent {after}")
+            return trace(event, info)
+
+        return traced(req, record)
+
+    def parsing(adapter: Any, content: bytes) -> Any:
+        events.append(f"parse {orjson.loads(content).get('next')}")
+        return validate(adapter, content)
+
+    monkeypatch.setattr(pagination, "_traced", tracing)
+    monkeypatch.setattr(pagination, "_validate", parsing)
+    return events
+
+
+def _sent_before_parsed(events: list[str]) -> None:
+    # Page n's cursor is the ``after`` of page n + 1: that request left before page n was parsed.
+    for at, event in enumerate(events):
+        if event.startswith("parse ") and event != "parse None":
+            assert f"sent {event.removeprefix('parse ')}" in events[:at], events
+
+
+def test_sync_next_request_leaves_before_this_page_is_parsed(scan_server: str, timeline: list[str]) -> None:
+    with cairn.Client(base_url=scan_server, api_key="k") as client:
+        assert len(client.resources.list(page_size=PER_PAGE).to_list()) == PAGES * PER_PAGE
+    _sent_before_parsed(timeline)
+    assert timeline.count("parse None") == 1
+
+
+def test_async_next_request_leaves_before_this_page_is_parsed(scan_server: str, timeline: list[str]) -> None:
+    async def walk() -> int:
+        async with cairn.AsyncClient(base_url=scan_server, api_key="k") as client:
+            return len(await client.resources.list(page_size=PER_PAGE).to_list())
+
+    assert asyncio.run(walk()) == PAGES * PER_PAGE
+    _sent_before_parsed(timeline)
+    assert timeline.count("parse None") == 1
