@@ -42,31 +42,56 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _figures(count: int, elapsed: float, cpu: float) -> dict[str, float]:
+def _server_pid() -> int | None:
+    """The live server's pid (our only child process), where /proc tells (Linux)."""
+    try:
+        tasks = list(Path(f"/proc/{os.getpid()}/task").iterdir())
+    except OSError:
+        return None
+    for task in tasks:
+        children = (task / "children").read_text().split()
+        if children:
+            return int(children[0])
+    return None
+
+
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds ``pid`` has used so far (0 where /proc is not there)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _figures(count: int, elapsed: float, cpu: float, server_cpu: float) -> dict[str, float]:
     return {
         "resources": count,
         "seconds": round(elapsed, 2),
         "per_second": round(count / elapsed),
         "client_cpu_seconds": round(cpu, 2),
+        "client_cpu_us_per_resource": round(cpu / count * 1e6, 1),
+        "server_cpu_us_per_resource": round(server_cpu / count * 1e6, 1),
+        "load": round(os.getloadavg()[0], 2),
     }
 
 
-def iterate_sync(base: str, token: str, page_size: int) -> dict[str, float]:
+def iterate_sync(base: str, token: str, page_size: int, server: int | None) -> dict[str, float]:
     with cairn.Client(base_url=base, api_key=token, timeout=120) as client:
-        started, cpu = time.perf_counter(), _cpu()
+        started, cpu, server_cpu = time.perf_counter(), _cpu(), _process_cpu(server)
         count = sum(1 for _ in client.resources.list(page_size=page_size))
         elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
-    return _figures(count, elapsed, cpu)
+    return _figures(count, elapsed, cpu, _process_cpu(server) - server_cpu)
 
 
-def iterate_async(base: str, token: str, page_size: int) -> dict[str, float]:
-    async def walk() -> tuple[int, float, float]:
+def iterate_async(base: str, token: str, page_size: int, server: int | None) -> dict[str, float]:
+    async def walk() -> tuple[int, float, float, float]:
         async with cairn.AsyncClient(base_url=base, api_key=token, timeout=120) as client:
-            started, cpu = time.perf_counter(), _cpu()
+            started, cpu, server_cpu = time.perf_counter(), _cpu(), _process_cpu(server)
             count = 0
             async for _ in client.resources.list(page_size=page_size):
                 count += 1
-            return count, time.perf_counter() - started, _cpu() - cpu
+            elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
+            return count, elapsed, cpu, _process_cpu(server) - server_cpu
 
     return _figures(*asyncio.run(walk()))
 
@@ -130,8 +155,9 @@ def main() -> None:
     server_cpu = _children_cpu()
     walked = 0
     with live_server(store) as base:
+        server = _server_pid()
         for label, walk in (("sync", iterate_sync), ("async", iterate_async)):
-            runs = [walk(base, token, args.page_size) for _ in range(args.runs)]
+            runs = [walk(base, token, args.page_size, server) for _ in range(args.runs)]
             walked += sum(int(r["resources"]) for r in runs)
             best = max(runs, key=lambda r: r["per_second"])
             results[f"iterate_{label}"] = {
@@ -141,8 +167,11 @@ def main() -> None:
                 "page_size": args.page_size,
             }
             print(f"iterate ({label}): {results[f'iterate_{label}']}", flush=True)
-    # The server is a child process: its CPU is known once it has exited (start-up included).
-    results["server_cpu_us_per_resource"] = round((_children_cpu() - server_cpu) / walked * 1e6, 1)
+    # The server is a child process: its CPU is known once it has exited (start-up included);
+    # each walk's own share of it is read from /proc meanwhile (``best`` of each client).
+    results["server_cpu_us_per_resource_with_startup"] = round(
+        (_children_cpu() - server_cpu) / walked * 1e6, 1
+    )
     results["client_cpu_us_per_resource"] = round(
         statistics.median(
             results[f"iterate_{label}"]["best"]["client_cpu_seconds"]

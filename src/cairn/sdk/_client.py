@@ -137,7 +137,12 @@ class Client(BaseClient, _Namespaces["Client"]):
         for attempt in itertools.count():
             try:
                 response = self._http.request(
-                    req.method, url, params=req.params, content=content, headers=headers
+                    req.method,
+                    url,
+                    params=req.params,
+                    content=content,
+                    headers=headers,
+                    extensions=req.extensions,
                 )
             except httpx.TransportError as exc:
                 outcome = self._outcome(req, url, attempt, error=exc)
@@ -253,7 +258,12 @@ class AsyncClient(BaseClient, _Namespaces["AsyncClient"]):
         for attempt in itertools.count():
             try:
                 response = await self._http.request(
-                    req.method, url, params=req.params, content=content, headers=headers
+                    req.method,
+                    url,
+                    params=req.params,
+                    content=content,
+                    headers=headers,
+                    extensions=req.extensions,
                 )
             except httpx.TransportError as exc:
                 outcome = self._outcome(req, url, attempt, error=exc)

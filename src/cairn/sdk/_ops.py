@@ -36,6 +36,8 @@ class Req:
     params: dict[str, str] | None = None
     json: Any = None
     headers: dict[str, str] | None = None
+    # httpx request extensions (the pager's ``trace`` hook: it learns when a request is sent).
+    extensions: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def idempotent(self) -> bool:

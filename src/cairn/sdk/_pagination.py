@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, create_model
 
+from cairn.gcpause import gc_paused
 from cairn.sdk._ops import Call, Reply, Req, single
 
 if TYPE_CHECKING:
@@ -77,7 +80,7 @@ def numbered(model: type[M], path: str, params: dict[str, str], page_size: int) 
     adapter = _envelope(model)
 
     def parse(req: Req, reply: Reply) -> Page[M]:
-        body = adapter.validate_json(reply.content)
+        body = _validate(adapter, reply.content)
         following = None
         if body.meta.next_page is not None:
             following = replace(req, params={**(req.params or {}), "page": str(body.meta.next_page)})
@@ -86,7 +89,22 @@ def numbered(model: type[M], path: str, params: dict[str, str], page_size: int) 
     return PageQuery(Req("GET", path, params={**params, "page_size": str(page_size)}), parse)
 
 
+def _validate(adapter: TypeAdapter[Any], content: bytes) -> Any:
+    """A whole page, from the bytes, in one pydantic-core call (see ``cairn.gcpause``)."""
+    with gc_paused():
+        return adapter.validate_json(content)
+
+
 NEXT_HEADER = "cairn-next-after"
+# The httpcore trace event after which a request is on the wire (HTTP/1.1 and HTTP/2), and how
+# long a pager waits for it before parsing the page it has (transports that do not trace, such
+# as the embedded app's, end the wait when their answer is in).
+SENT_EVENT = "send_request_body.complete"
+SEND_WAIT = 0.05
+
+
+def _traced(req: Req, trace: Callable[[str, Any], Any]) -> Req:
+    return replace(req, extensions={**(req.extensions or {}), "trace": trace})
 
 
 def keyset(model: type[M], path: str, params: dict[str, str], page_size: int) -> PageQuery[M]:
@@ -97,7 +115,7 @@ def keyset(model: type[M], path: str, params: dict[str, str], page_size: int) ->
         return None if cursor is None else replace(req, params={**(req.params or {}), "after": cursor})
 
     def parse(req: Req, reply: Reply) -> Page[M]:
-        body = adapter.validate_json(reply.content)
+        body = _validate(adapter, reply.content)
         return Page(list(body.results), after(req, body.next))
 
     def peek(req: Req, reply: Reply) -> Req | None:
@@ -125,16 +143,33 @@ class SyncPager(Generic[T]):
                 req = page.next
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-prefetch") as pool:
-            pending: Future[Reply] | None = pool.submit(self._client._run, single(query.first))
-            while req is not None and pending is not None:
+
+            def ahead(following: Req) -> tuple[Future[Reply], threading.Event]:
+                sent = threading.Event()
+
+                def trace(event: str, info: Any) -> None:
+                    if event.endswith(SENT_EVENT):
+                        sent.set()
+
+                future = pool.submit(self._client._run, single(_traced(following, trace)))
+                future.add_done_callback(lambda _: sent.set())
+                return future, sent
+
+            pending, sent = ahead(query.first)
+            while req is not None:
                 reply = pending.result()
                 following = query.peek(req, reply)
-                pending = pool.submit(self._client._run, single(following)) if following else None
+                if following is not None:
+                    pending, sent = ahead(following)
+                    # Parsing holds the GIL for the whole page: were it to start first, the
+                    # helper thread could not send the request until it ended, and the server
+                    # would sit idle while this side parses.
+                    sent.wait(SEND_WAIT)
                 page = query.parse(req, reply)
                 yield page
-                if pending is None and page.next is not None:
+                if following is None and page.next is not None:
                     following = page.next
-                    pending = pool.submit(self._client._run, single(following))
+                    pending, sent = ahead(following)
                 req = following
 
     def __iter__(self) -> Iterator[T]:
@@ -172,21 +207,45 @@ class AsyncPager(Generic[T]):
                 yield page
                 req = page.next
             return
-        pending: asyncio.Future[Reply] | None = asyncio.ensure_future(self._client._arun(single(query.first)))
+
+        def ahead(following: Req) -> tuple[asyncio.Future[Reply], asyncio.Event]:
+            sent = asyncio.Event()
+
+            async def trace(event: str, info: Any) -> None:
+                if event.endswith(SENT_EVENT):
+                    sent.set()
+
+            task = asyncio.ensure_future(self._client._arun(single(_traced(following, trace))))
+            task.add_done_callback(lambda _: sent.set())
+            return task, sent
+
+        pending: asyncio.Future[Reply] | None
+        pending, sent = ahead(query.first)
         try:
             while req is not None and pending is not None:
                 reply = await pending
+                pending = None
                 following = query.peek(req, reply)
-                pending = asyncio.ensure_future(self._client._arun(single(following))) if following else None
+                if following is not None:
+                    pending, sent = ahead(following)
+                    # A task runs only when this coroutine yields: without this wait the
+                    # request would go out after the page is parsed and consumed, not before.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(sent.wait(), SEND_WAIT)
                 page = query.parse(req, reply)
                 yield page
-                if pending is None and page.next is not None:
+                if following is None and page.next is not None:
                     following = page.next
-                    pending = asyncio.ensure_future(self._client._arun(single(following)))
+                    pending, sent = ahead(following)
                 req = following
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
+            # The caller stopped (break, error, aclose): the page requested ahead is not wanted.
+            if pending is not None:
+                if pending.done():
+                    if not pending.cancelled():
+                        pending.exception()  # retrieved: an error nobody will see is not logged
+                else:
+                    pending.cancel()
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():

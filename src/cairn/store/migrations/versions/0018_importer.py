@@ -1,7 +1,7 @@
 """deferred indexes: what a bulk import dropped, to be built again (also after a crash)
 
 Revision ID: 0018_importer
-Revises: 0017_search_gin
+Revises: 0018_listpath
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_importer"
-down_revision: str | None = "0017_search_gin"
+down_revision: str | None = "0018_listpath"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
