@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from tests.live_server import live_server
 
-from bench.__main__ import OUT, fresh_store, timed
+from bench.__main__ import OUT, cpu_seconds, fresh_store, timed
 from cairn.core.keys import create_key
 from cairn.core.tenancy import default_workspace
 
@@ -76,6 +76,15 @@ def write_jsonl(rows: int, path: Path) -> int:
     return written
 
 
+def _server_pid() -> int:
+    """The uvicorn child ``live_server`` started: its CPU, not the client's, is the figure."""
+    me = os.getpid()
+    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    if len(children) != 1:
+        raise SystemExit(f"expected one server process, found {children}")
+    return int(children[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -91,25 +100,29 @@ def main() -> None:
         "backend": "sqlite" if args.db is None else args.db.split(":")[0],
         "rows": rows,
     }
+    results["load_average_start"] = os.getloadavg()
     store = fresh_store(args.db, 0)
     store.migrate()
     workspace = default_workspace(store)
     key = create_key(store, workspace_id=workspace.id, name="bench", role="admin")
     headers = {"Authorization": f"Bearer {key.token}"}
     with live_server(store) as base, httpx.Client(base_url=base, headers=headers, timeout=600) as http:
+        server = _server_pid()
         integration = http.post("/integration/integrations", json={"name": "bench", "type": "custom"}).json()[
             "id"
         ]
         path = f"/integration/integrations/{integration}/import_metadata"
         for label in ("import", "reimport"):
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), cpu_seconds(server)
             response = http.post(path, files={"resources_file": ("resources.jsonl", data)})
             elapsed = time.perf_counter() - started
+            server_cpu = cpu_seconds(server) - cpu_before
             if response.status_code != 200:
                 raise SystemExit(f"{label}: {response.status_code} {response.text[:300]}")
             results[label] = {
                 "seconds": round(elapsed, 2),
                 "resources_per_second": round(rows / elapsed),
+                "server_cpu_seconds": round(server_cpu, 2),
                 "summary": response.json(),
             }
             print(label, results[label], flush=True)
@@ -118,7 +131,7 @@ def main() -> None:
         if len(check["source_tables"]) != 4:
             raise SystemExit(f"lineage_from_query resolved {check['source_tables']}")
         results["lineage_from_query_3_joins"] = timed(
-            lambda: http.get("/lineage/lineage_from_query", params=params), args.requests
+            lambda: http.get("/lineage/lineage_from_query", params=params), args.requests, cpu_of=server
         )
         print("lineage_from_query", results["lineage_from_query_3_joins"], flush=True)
     store.dispose()

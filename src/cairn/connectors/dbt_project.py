@@ -25,11 +25,11 @@ from sqlalchemy import Connection, select, update
 
 from cairn.connectors.merge import Merger, columns_of, ensure_integration, replace_lineage, tables_by_title
 from cairn.connectors.model import Node, Summary, key_parts, path_key
-from cairn.connectors.sqllineage import DIALECTS, query_lineage
 from cairn.core import records
 from cairn.core.errors import InvalidInput
 from cairn.core.extractions import records_extraction
 from cairn.core.principal import Principal
+from cairn.core.sql_lineage import DIALECTS, query_lineage
 from cairn.core.tags import TagService
 from cairn.models.common import utc_now
 from cairn.models.tags import TagWrite

@@ -28,10 +28,10 @@ from sqlalchemy.pool import NullPool
 
 from cairn.connectors.merge import Merger, ensure_integration, replace_lineage
 from cairn.connectors.model import Node, Summary, key_parts, path_key
-from cairn.connectors.sqllineage import DIALECTS, TableRef, query_lineage
 from cairn.core.errors import InvalidInput
 from cairn.core.extractions import records_extraction
 from cairn.core.principal import Principal
+from cairn.core.sql_lineage import DIALECTS, TableRef, query_lineage
 from cairn.store import Store
 
 SYSTEM_SCHEMAS = frozenset(

@@ -1,16 +1,18 @@
-"""Lineage from a SQL statement: which catalog tables it reads, and which of their columns feed
-each output column (``GET /lineage/lineage_from_query/``).
+"""Lineage from SQL, parsed and traced with sqlglot: the one module behind view and dbt lineage
+(``query_lineage``) and Secoda's ``GET /lineage/lineage_from_query/`` (``SqlLineage``).
 
-The statement is parsed with sqlglot; tables are resolved in the catalog by title, with the
-schema and database names taken from the statement or, when it leaves them out, from the
-request's defaults. Only the outermost SELECT's output columns are traced, through the aliases
-of its FROM and JOIN sources; a column whose table cannot be told (an unqualified name over
-several tables that the catalog does not settle) is left out rather than guessed.
+``query_lineage`` reads a view body or a dbt model against a nested column mapping and never
+raises: one bad view must not stop a crawl. ``SqlLineage.from_query`` is strict (bad SQL is a
+400), resolves the tables the statement names in the catalog by title, with the schema and
+database names taken from the statement or, when it leaves them out, from the request's defaults,
+and traces the outermost query's output columns through sqlglot's ``lineage`` against those
+tables' catalog columns. A column whose table cannot be told (an unqualified name over several
+tables that the catalog does not settle) is left out rather than guessed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
@@ -18,6 +20,10 @@ from sqlalchemy import and_, select
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.lineage import lineage
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
+from sqlglot.schema import MappingSchema
 
 from cairn.core.errors import InvalidInput
 from cairn.core.principal import Principal
@@ -28,13 +34,31 @@ from cairn.store.schema import integration, resource
 
 R = resource.c
 MAX_SQL = 100_000
+# (catalog, schema, table); parts the SQL does not name are None.
+TableRef = tuple[str | None, str | None, str]
+# SQLAlchemy backend names to sqlglot dialects.
+DIALECTS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "duckdb": "duckdb",
+}
+# Tracing errors sqlglot raises on SQL it reads but cannot follow (besides its own).
+_TRACE_ERRORS = (SqlglotError, ValueError, KeyError, AttributeError, RecursionError)
+# The name a catalog table takes while its statement is traced (see ``SqlLineage._trace``).
+_PLACEHOLDER = "_cairn_table_"
 
 
-@dataclass(frozen=True)
-class TableRef:
-    name: str
-    schema: str | None
-    database: str | None
+@dataclass
+class QueryLineage:
+    tables: list[TableRef] = field(default_factory=list)
+    columns: dict[str, list[tuple[TableRef, str]]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _ref(table: exp.Table) -> TableRef:
+    return (table.catalog or None, table.db or None, table.name)
 
 
 def _dialect(name: str | None) -> str | None:
@@ -47,7 +71,8 @@ def _dialect(name: str | None) -> str | None:
     return name
 
 
-def parse(sql: str, dialect: str | None) -> Any:
+def parse(sql: str, dialect: str | None) -> exp.Expr:
+    """Exactly one statement, or ``InvalidInput`` saying where sqlglot stopped."""
     if not sql.strip():
         raise InvalidInput("sql is required", field="sql")
     if len(sql) > MAX_SQL:
@@ -64,11 +89,10 @@ def parse(sql: str, dialect: str | None) -> Any:
         raise InvalidInput(f"sql cannot be parsed: {str(exc)[:300]}", field="sql") from exc
     if len(statements) != 1:
         raise InvalidInput("send exactly one SQL statement", field="sql")
-    statement: Any = statements[0]
-    return statement
+    return statements[0]
 
 
-def _target(statement: exp.Expression) -> exp.Table | None:
+def _target(statement: exp.Expr) -> exp.Table | None:
     if isinstance(statement, exp.Insert | exp.Create | exp.Merge):
         table = statement.this
         if isinstance(table, exp.Schema):
@@ -77,11 +101,15 @@ def _target(statement: exp.Expression) -> exp.Table | None:
     return None
 
 
-def _ref(table: exp.Table) -> TableRef:
-    return TableRef(table.name, table.db or None, table.catalog or None)
+def _query_of(statement: exp.Expr) -> exp.Expr:
+    """The query an ``INSERT ... SELECT`` or ``CREATE ... AS SELECT`` writes; else the statement."""
+    if isinstance(statement, exp.Insert | exp.Create) and isinstance(statement.expression, exp.Query):
+        return statement.expression
+    return statement
 
 
-def source_tables(statement: exp.Expression) -> list[exp.Table]:
+def source_tables(statement: exp.Expr) -> list[exp.Table]:
+    """The tables a statement reads, as written: not its target, not its CTEs."""
     ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     target = _target(statement)
     found: list[exp.Table] = []
@@ -90,6 +118,118 @@ def source_tables(statement: exp.Expression) -> list[exp.Table]:
             continue
         found.append(table)
     return found
+
+
+def _depth(mapping: dict[str, Any]) -> int:
+    depth, level = 0, mapping
+    while isinstance(level, dict) and level:
+        depth += 1
+        level = next(iter(level.values()))
+    return depth
+
+
+def _subset(
+    mapping: dict[str, Any], statement: exp.Expr, catalog: str | None, schema_name: str | None
+) -> dict[str, Any]:
+    """The part of a catalog -> schema -> table -> column mapping the statement refers to."""
+    depth = _depth(mapping)
+    if depth < 2:
+        return {}
+    out: dict[str, Any] = {}
+    for table in statement.find_all(exp.Table):
+        name, db = table.name, table.db or schema_name
+        if depth >= 4:
+            cat = table.catalog or catalog or ""
+            columns = mapping.get(cat, {}).get(db or "", {}).get(name)
+            if columns:
+                out.setdefault(cat, {}).setdefault(db or "", {})[name] = columns
+        elif depth == 3:
+            columns = mapping.get(db or "", {}).get(name)
+            if columns:
+                out.setdefault(db or "", {})[name] = columns
+        elif name in mapping:
+            out[name] = mapping[name]
+    return out
+
+
+def trace(
+    query: exp.Expr,
+    *,
+    dialect: str | None,
+    catalog: str | None = None,
+    schema_name: str | None = None,
+    schema: dict[str, Any] | None = None,
+    partial: bool = False,
+) -> QueryLineage:
+    """Tables and per-output-column upstream columns of a parsed query (sqlglot's ``lineage``).
+
+    ``partial``: a qualified column the mapping does not list for its table is traced anyway
+    (by default sqlglot refuses the statement).
+
+    Raises what sqlglot raises while qualifying; when only the column tracing fails, the tables
+    are still returned. ``query`` is qualified in place (pass a copy to keep it).
+    """
+    result = QueryLineage()
+    # Only the tables the statement names: normalizing a whole warehouse's mapping on every
+    # call would cost far more than the parse.
+    relevant = MappingSchema(_subset(schema or {}, query, catalog, schema_name), dialect=dialect)
+    qualified = qualify(
+        query,
+        schema=relevant,
+        dialect=dialect,
+        catalog=catalog,
+        db=schema_name,
+        validate_qualify_columns=False,
+        allow_partial_qualification=partial,
+        quote_identifiers=False,
+    )
+    root = build_scope(qualified)
+    if root is None:
+        return result
+    seen: dict[TableRef, None] = {}
+    for scope in root.traverse():
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table):
+                seen.setdefault(_ref(source))
+    result.tables = list(seen)
+    if not isinstance(qualified, exp.Query):
+        return result
+    try:
+        nodes = lineage(None, qualified, schema=relevant, dialect=dialect, scope=root, trim_selects=False)
+    except _TRACE_ERRORS:
+        return result
+    for name, node in nodes.items() if isinstance(nodes, dict) else []:
+        upstream: dict[tuple[TableRef, str], None] = {}
+        for leaf in node.walk():
+            if leaf.downstream or not isinstance(leaf.source, exp.Table):
+                continue
+            column = leaf.name.rsplit(".", 1)[-1].strip('"`')
+            upstream.setdefault((_ref(leaf.source), column))
+        if upstream:
+            result.columns[name] = list(upstream)
+    return result
+
+
+def query_lineage(
+    sql: str,
+    *,
+    dialect: str | None,
+    catalog: str | None = None,
+    schema_name: str | None = None,
+    schema: dict[str, Any] | None = None,
+) -> QueryLineage:
+    """Upstream tables and, per output column, the upstream columns it is computed from.
+
+    ``schema`` is sqlglot's nested mapping (catalog -> schema -> table -> column -> type); with it
+    ``SELECT *`` and unqualified columns resolve. A statement sqlglot cannot read gives an empty
+    result with ``error`` set: one bad view must not stop a crawl.
+    """
+    try:
+        query = _query_of(sqlglot.parse_one(sql, read=dialect))
+        return trace(query, dialect=dialect, catalog=catalog, schema_name=schema_name, schema=schema)
+    except _TRACE_ERRORS as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return QueryLineage(error=f"cannot parse SQL: {message}")
 
 
 class SqlLineage:
@@ -119,13 +259,11 @@ class SqlLineage:
                     raise InvalidInput(
                         f"table_id {table_id} is a {target.entity_type}, not a table", field="table_id"
                     )
-        lineages = self._column_lineage(statement, tables, resolved, columns)
+        lineages = self._column_lineage(statement, tables, resolved, columns, dialect)
         return {
             "sql": sql,
             "source_tables": [resolved[r] for r in refs if r in resolved],
-            "unresolved_tables": [
-                ".".join(p for p in (r.database, r.schema, r.name) if p) for r in refs if r not in resolved
-            ],
+            "unresolved_tables": [".".join(p for p in r if p) for r in refs if r not in resolved],
             "column_lineages": lineages,
             "target_table_id": target.id if target is not None else None,
         }
@@ -136,9 +274,13 @@ class SqlLineage:
         if not refs:
             return {}
         visible = and_(*ResourceService.visibility_of(resource, principal))
+        # Both lookups name their index on SQLite: without statistics (a catalog loaded by
+        # import_metadata is never ANALYZEd) the planner prefers ix_resource_visible, whose three
+        # equality terms (workspace, archived, stale) select every row: 30-50 ms at 100k
+        # resources against well under one.
         # Unquoted SQL names match whatever case the catalog wrote; these spellings keep the
         # lookup on the (workspace, title) index instead of a scan of lower(title).
-        names = sorted({v for r in refs for v in (r.name, r.name.lower(), r.name.upper())})
+        names = sorted({v for *_, name in refs for v in (name, name.lower(), name.upper())})
         rows = conn.execute(
             select(
                 R.id,
@@ -158,6 +300,7 @@ class SqlLineage:
                 and_(integration.c.workspace_id == R.workspace_id, integration.c.id == R.integration_id),
             )
             .where(visible, R.title.in_(names))
+            .with_hint(resource, "INDEXED BY ix_resource_title", "sqlite")
         ).all()
         # The type is checked here: in SQL it would steer the planner to the (type, usage) index,
         # a scan of every table, instead of the title index.
@@ -166,11 +309,12 @@ class SqlLineage:
         rows.sort(key=lambda r: (-r.external_usage, r.id))
         found: dict[TableRef, dict[str, Any]] = {}
         for ref in refs:
-            want_schema = (ref.schema or schema or "").lower() or None
-            want_database = (ref.database or database or "").lower() or None
+            ref_database, ref_schema, ref_name = ref
+            want_schema = (ref_schema or schema or "").lower() or None
+            want_database = (ref_database or database or "").lower() or None
             for row in rows:
                 meta = row.search_metadata or {}
-                if row.title.lower() != ref.name.lower():
+                if row.title.lower() != ref_name.lower():
                     continue
                 if want_schema and str(meta.get("schema", "")).lower() != want_schema:
                     continue
@@ -191,67 +335,84 @@ class SqlLineage:
                 break
         return found
 
-    def _columns(self, conn: Any, principal: Principal, table_ids: set[str]) -> dict[str, dict[str, str]]:
-        """table id -> lower-cased column title -> column id."""
-        out: dict[str, dict[str, str]] = {t: {} for t in table_ids}
+    def _columns(
+        self, conn: Any, principal: Principal, table_ids: set[str]
+    ) -> dict[str, dict[str, tuple[str, str]]]:
+        """table id -> lower-cased column title -> (column id, column title)."""
+        out: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in table_ids}
         if not table_ids:
             return out
         visible = and_(*ResourceService.visibility_of(resource, principal))
         rows = conn.execute(
-            select(R.id, R.title, R.parent_id, R.entity_type).where(
-                visible, R.parent_id.in_(sorted(table_ids))
-            )
+            select(R.id, R.title, R.parent_id, R.entity_type)
+            .where(visible, R.parent_id.in_(sorted(table_ids)))
+            .with_hint(resource, "INDEXED BY ix_resource_parent", "sqlite")
         )
         for row in rows:
             if row.entity_type != "column":  # filtered here so the parent index is the one used
                 continue
-            out[row.parent_id].setdefault((row.title or "").lower(), row.id)
+            title = row.title or ""
+            out[row.parent_id].setdefault(title.lower(), (row.id, title))
         return out
 
     @staticmethod
     def _column_lineage(
-        statement: exp.Expression,
+        statement: exp.Expr,
         tables: list[exp.Table],
         resolved: dict[TableRef, dict[str, Any]],
-        columns: dict[str, dict[str, str]],
+        columns: dict[str, dict[str, tuple[str, str]]],
+        dialect: str | None,
     ) -> list[dict[str, Any]]:
-        select_node = statement if isinstance(statement, exp.Select) else statement.find(exp.Select)
-        if select_node is None:
+        """Per output column of the outermost query, the catalog columns it is computed from.
+
+        Each resolved table is renamed to a placeholder (keeping the name it is referred to by as
+        its alias) and traced against a mapping of its catalog columns: sqlglot then settles
+        unqualified columns, ``*`` and CTEs and subqueries by the catalog alone, whatever
+        qualification the statement and the defaults used to find the table.
+        """
+        original = _query_of(statement)
+        if not isinstance(original, exp.Query):
             return []
-        scope_tables = [t for t in tables if t.find_ancestor(exp.Select) is select_node]
-        by_alias: dict[str, dict[str, Any] | None] = {}
-        for table in scope_tables:
-            info = resolved.get(_ref(table))
-            by_alias[table.alias_or_name.lower()] = info
-            by_alias.setdefault(table.name.lower(), info)
-        sources = [resolved.get(_ref(t)) for t in scope_tables]
+        # sqlglot normalizes unquoted names (lower case for most dialects): outputs keep the SQL's.
+        spelled = {p.alias_or_name.lower(): p.alias_or_name for p in original.selects}
+        copied = statement.copy()
+        query = _query_of(copied)
+        wanted = {id(t) for t in tables}
+        owners: dict[str, dict[str, Any]] = {}
+        mapping: dict[str, dict[str, str]] = {}
+        # A copy walks its tables in the same order as the statement it was copied from.
+        for source, table in zip(statement.find_all(exp.Table), copied.find_all(exp.Table), strict=True):
+            info = resolved.get(_ref(source)) if id(source) in wanted else None
+            if info is None:
+                continue
+            placeholder = f"{_PLACEHOLDER}{len(owners)}"
+            owners[placeholder] = info
+            known = {title: "text" for _, title in columns.get(info["id"], {}).values()}
+            if known:  # an empty entry would hide the others' columns from sqlglot's schema
+                mapping[placeholder] = known
+            if not table.alias:  # columns may still name it as the statement did
+                table.set("alias", exp.TableAlias(this=table.this.copy()))
+            table.set("this", exp.to_identifier(placeholder, quoted=True))
+            table.set("db", None)
+            table.set("catalog", None)
+        try:
+            traced = trace(query, dialect=dialect, schema=mapping, partial=True)
+        except _TRACE_ERRORS:
+            return []
         lineages: list[dict[str, Any]] = []
-        for projection in select_node.expressions:
-            output = projection.alias_or_name
-            for column in projection.find_all(exp.Column):
-                name = str(column.name)
-                if not name:
-                    continue
-                owner: dict[str, Any] | None = None
-                if column.table:
-                    owner = by_alias.get(column.table.lower())
-                else:
-                    holders = [
-                        s for s in sources if s is not None and name.lower() in columns.get(s["id"], {})
-                    ]
-                    if len(holders) == 1:
-                        owner = holders[0]
-                    elif len(sources) == 1:
-                        owner = sources[0]
+        for output, upstream in traced.columns.items():
+            for (_catalog, _db, name), column in upstream:
+                owner = owners.get(name)
                 if owner is None:
                     continue
+                found = columns.get(owner["id"], {}).get(column.lower())
                 lineages.append(
                     {
                         "from_table_id": owner["id"],
                         "from_table": owner["title"],
-                        "from_column": name,
-                        "from_column_id": columns.get(owner["id"], {}).get(name.lower()),
-                        "to_column": output,
+                        "from_column": found[1] if found else column,
+                        "from_column_id": found[0] if found else None,
+                        "to_column": spelled.get(output.lower(), output),
                     }
                 )
         return lineages
