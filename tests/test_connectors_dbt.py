@@ -15,7 +15,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cairn.cli.main import app as cli
-from cairn.connectors.dbt_project import ingest_dbt, parse_dbt_artifacts
+from cairn.connectors.dbt import parse_artifacts, parse_dbt_artifacts
+from cairn.connectors.dbt_project import ingest_dbt
 from cairn.connectors.sql import crawl_sql
 from cairn.core.errors import InvalidInput
 from cairn.core.lineage import LineageService
@@ -97,6 +98,42 @@ def test_parser_is_plain_data(dbt_run: dict[str, Any]) -> None:
     assert caught.value.field == "manifest.nodes"
     with pytest.raises(InvalidInput):
         parse_dbt_artifacts(dbt_run["manifest"], run_results={"results": {}})
+
+
+def test_one_reader_for_the_cli_and_the_upload_refuses_the_same_artifacts() -> None:
+    """`cairn ingest dbt` and Secoda's upload_artifacts read artifacts through one parser, so
+    what one refuses the other refuses, with the same message."""
+    model = {
+        "resource_type": "model",
+        "name": "orders",
+        "database": "analytics",
+        "schema": "marts",
+        "description": "  One row per order  ",
+    }
+    bad: list[tuple[dict[str, Any], dict[str, Any] | None, str, str]] = [
+        ({}, None, "manifest.nodes", "'nodes'"),
+        ({"nodes": {"model.x.orders": {**model, "description": "bad\u0000"}}}, None, "manifest", "NUL"),
+        (
+            {"nodes": {}},
+            {"results": [{"status": "pass"}]},
+            "run_results.results",
+            "results[0] has no unique_id",
+        ),
+        ({"nodes": {}}, {"results": [{"unique_id": "m", "status": "ok\u0000"}]}, "run_results", "NUL"),
+    ]
+    for manifest, results, field, message in bad:
+        with pytest.raises(InvalidInput) as cli:
+            parse_dbt_artifacts(manifest, run_results=results)
+        assert (cli.value.field, message in cli.value.message) == (field, True), cli.value.message
+        documents = json.dumps(manifest).encode(), json.dumps(results).encode() if results else None
+        with pytest.raises(InvalidInput) as upload:
+            parse_artifacts(*documents)
+        assert upload.value.message == cli.value.message
+    # The same text on both faces: trimmed, as the CLI always stored it.
+    parsed = parse_dbt_artifacts({"nodes": {"model.x.orders": model}})
+    assert parsed["nodes"][0]["description"] == "One row per order"
+    records = parse_artifacts(json.dumps({"nodes": {"model.x.orders": model}}).encode()).records
+    assert [(r.title, r.description) for r in records] == [("orders", "One row per order")]
 
 
 def _by_native(got: dict[str, Any], native: str, title: str) -> dict[str, Any]:

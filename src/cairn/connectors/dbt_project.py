@@ -1,7 +1,7 @@
-"""dbt artifacts (manifest.json, catalog.json, run_results.json) into the catalog.
+"""``cairn ingest dbt``: dbt artifacts (manifest.json, catalog.json, run_results.json) into the catalog.
 
-``parse_dbt_artifacts`` is a pure function from the three JSON documents to plain data (other
-faces, such as a dbt upload endpoint, reuse it); ``ingest_dbt`` writes that data:
+The artifacts are read by ``cairn.connectors.dbt.parse_dbt_artifacts`` (the one dbt reader,
+which Secoda's upload endpoint uses too); ``ingest_dbt`` writes that data:
 
 - each model, seed, snapshot and source is a resource of the dbt integration (a ``table`` with
   ``native_type`` "dbt model", ...); when the warehouse table it builds is in the catalog (a SQL
@@ -23,237 +23,19 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from cairn.connectors.dbt import TABLE_TYPES, parse_dbt_artifacts
 from cairn.connectors.merge import Merger, columns_of, ensure_integration, replace_lineage, tables_by_title
 from cairn.connectors.model import Node, Summary, key_parts, path_key
 from cairn.core import records
-from cairn.core.errors import InvalidInput
 from cairn.core.extractions import records_extraction
 from cairn.core.principal import Principal
-from cairn.core.sql_lineage import DIALECTS, query_lineage
 from cairn.core.tags import TagService
 from cairn.models.common import utc_now
 from cairn.models.tags import TagWrite
 from cairn.store import Store
 from cairn.store.schema import catalog_user, resource, run, tag
 
-TABLE_TYPES = ("model", "seed", "snapshot", "source")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-# ---- parsing (pure) ------------------------------------------------------------------------
-
-
-def _obj(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{name} must be a JSON object", field=name)
-    return value
-
-
-def _sub(parent: Any, key: str) -> dict[str, Any]:
-    """``parent[key]`` when both are objects, else an empty one (artifacts of other dbt versions)."""
-    value = parent.get(key) if isinstance(parent, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str) and v.strip()]
-    return []
-
-
-def _owners(meta: Any) -> list[str]:
-    if not isinstance(meta, dict):
-        return []
-    return _strings(meta.get("owner")) + _strings(meta.get("owners"))
-
-
-def _relation(node: dict[str, Any]) -> tuple[str, str, str] | None:
-    database, schema = node.get("database"), node.get("schema")
-    name = node.get("identifier") or node.get("alias") or node.get("name")
-    if isinstance(database, str) and isinstance(schema, str) and isinstance(name, str):
-        return (database, schema, name)
-    return None
-
-
-def _columns(node: dict[str, Any], catalog_node: dict[str, Any] | None) -> list[dict[str, Any]]:
-    documented = _sub(node, "columns")
-    found = _sub(catalog_node or {}, "columns")
-    out: dict[str, dict[str, Any]] = {}
-    for info in sorted(found.values(), key=lambda c: c.get("index") or 0):
-        if isinstance(info, dict) and isinstance(info.get("name"), str):
-            out[info["name"].lower()] = {
-                "name": info["name"],
-                "data_type": info.get("type"),
-                "index": info.get("index"),
-                "description": _text(info.get("comment")),
-                "tags": [],
-            }
-    for name, info in documented.items():
-        if not isinstance(info, dict):
-            continue
-        column = out.setdefault(
-            str(name).lower(),
-            {
-                "name": info.get("name") or name,
-                "data_type": None,
-                "index": None,
-                "description": None,
-                "tags": [],
-            },
-        )
-        column["description"] = _text(info.get("description")) or column["description"]
-        column["data_type"] = column["data_type"] or info.get("data_type")
-        column["tags"] = _strings(info.get("tags"))
-    return list(out.values())
-
-
-def parse_dbt_artifacts(
-    manifest: dict[str, Any],
-    catalog: dict[str, Any] | None = None,
-    run_results: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Plain data from dbt's artifacts: the project, its nodes, and their lineage.
-
-    Raises ``InvalidInput`` naming the artifact when one is not the shape dbt writes.
-    """
-    manifest = _obj(manifest, "manifest")
-    metadata = _sub(manifest, "metadata")
-    nodes_in = _obj(manifest.get("nodes", {}), "manifest.nodes")
-    sources_in = _obj(manifest.get("sources", {}), "manifest.sources")
-    exposures_in = _obj(manifest.get("exposures", {}), "manifest.exposures")
-    catalog_nodes: dict[str, Any] = {}
-    if catalog is not None:
-        catalog = _obj(catalog, "catalog")
-        catalog_nodes = {
-            **_obj(catalog.get("nodes", {}), "catalog.nodes"),
-            **_obj(catalog.get("sources", {}), "catalog.sources"),
-        }
-    results: dict[str, dict[str, Any]] = {}
-    invocation = None
-    if run_results is not None:
-        run_results = _obj(run_results, "run_results")
-        rmeta = _sub(run_results, "metadata")
-        invocation = rmeta.get("invocation_id")
-        items = run_results.get("results")
-        if not isinstance(items, list):
-            raise InvalidInput("run_results.results must be a list", field="run_results.results")
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("unique_id"), str):
-                results[item["unique_id"]] = item
-    project = metadata.get("project_name")
-    packages = [n.get("package_name") for n in nodes_in.values() if isinstance(n, dict)]
-    project = project if isinstance(project, str) and project else next((p for p in packages if p), "dbt")
-
-    nodes: list[dict[str, Any]] = []
-    for uid, raw in [*nodes_in.items(), *sources_in.items(), *exposures_in.items()]:
-        if not isinstance(raw, dict):
-            raise InvalidInput(f"manifest node {uid} must be an object", field="manifest.nodes")
-        kind = raw.get("resource_type")
-        if kind not in (*TABLE_TYPES, "test", "exposure"):
-            continue
-        config = _sub(raw, "config")
-        depends = _sub(raw, "depends_on")
-        result = results.get(uid, {})
-        timing = [t for t in result.get("timing") or [] if isinstance(t, dict) and t.get("name") == "execute"]
-        owner = _sub(raw, "owner")
-        name = raw.get("name") if isinstance(raw.get("name"), str) else uid
-        node: dict[str, Any] = {
-            "unique_id": uid,
-            "resource_type": kind,
-            "name": f"{raw.get('source_name')}.{name}" if kind == "source" else name,
-            "package": raw.get("package_name"),
-            "path": raw.get("original_file_path"),
-            "relation": _relation(raw) if kind in TABLE_TYPES else None,
-            "description": _text(raw.get("description")),
-            "tags": list(dict.fromkeys(_strings(raw.get("tags")) + _strings(config.get("tags")))),
-            "owners": list(
-                dict.fromkeys(
-                    _owners(raw.get("meta"))
-                    + _owners(config.get("meta"))
-                    + _strings(owner.get("email") or owner.get("name"))
-                )
-            ),
-            "materialized": config.get("materialized"),
-            "sql": raw.get("compiled_code") or raw.get("raw_code") or None,
-            "depends_on": _strings(depends.get("nodes")),
-            "columns": _columns(raw, catalog_nodes.get(uid)) if kind in TABLE_TYPES else [],
-            "status": result.get("status"),
-            "message": result.get("message"),
-            "failures": result.get("failures"),
-            "execution_time": result.get("execution_time"),
-            "started_at": timing[0].get("started_at") if timing else None,
-            "completed_at": timing[0].get("completed_at") if timing else None,
-            "invocation_id": invocation if result else None,
-            "tested_node": raw.get("attached_node") if kind == "test" else None,
-            "tested_column": raw.get("column_name") if kind == "test" else None,
-            "test_name": (raw.get("test_metadata") or {}).get("name") if kind == "test" else None,
-            "exposure_type": raw.get("type") if kind == "exposure" else None,
-            "url": raw.get("url") if kind == "exposure" else None,
-            "label": raw.get("label") if kind == "exposure" else None,
-        }
-        nodes.append(node)
-    by_relation = {
-        tuple(p.lower() for p in n["relation"]): n["unique_id"] for n in nodes if n["relation"] is not None
-    }
-    known = {n["unique_id"] for n in nodes}
-    lineage = [
-        {"upstream": up, "downstream": n["unique_id"]}
-        for n in nodes
-        if n["resource_type"] != "test"
-        for up in n["depends_on"]
-        if up in known
-    ]
-    column_lineage = _column_lineage(nodes, by_relation, metadata.get("adapter_type"))
-    return {
-        "project": project,
-        "adapter": metadata.get("adapter_type"),
-        "dbt_version": metadata.get("dbt_version"),
-        "generated_at": metadata.get("generated_at"),
-        "invocation_id": invocation,
-        "nodes": nodes,
-        "lineage": lineage,
-        "column_lineage": column_lineage,
-    }
-
-
-def _column_lineage(
-    nodes: Sequence[dict[str, Any]], by_relation: dict[tuple[str, ...], str], adapter: Any
-) -> list[dict[str, str]]:
-    dialect = DIALECTS.get(adapter, adapter) if isinstance(adapter, str) else None
-    mapping: dict[str, Any] = {}
-    for n in nodes:
-        if n["relation"] is not None and n["columns"]:
-            database, schema, name = n["relation"]
-            mapping.setdefault(database, {}).setdefault(schema, {})[name] = dict.fromkeys(
-                (c["name"] for c in n["columns"]), "text"
-            )
-    out: list[dict[str, str]] = []
-    for n in nodes:
-        if n["resource_type"] not in ("model", "snapshot") or not n["sql"] or n["relation"] is None:
-            continue
-        database, schema, _ = n["relation"]
-        parsed = query_lineage(
-            n["sql"], dialect=dialect, catalog=database, schema_name=schema, schema=mapping
-        )
-        for column, upstream in parsed.columns.items():
-            for (cat, db, table), up_column in upstream:
-                up = by_relation.get(((cat or database).lower(), (db or schema).lower(), table.lower()))
-                if up is not None and up != n["unique_id"]:
-                    out.append(
-                        {
-                            "upstream": up,
-                            "upstream_column": up_column,
-                            "downstream": n["unique_id"],
-                            "downstream_column": column,
-                        }
-                    )
-    return out
 
 
 # ---- writing ---------------------------------------------------------------------------------
