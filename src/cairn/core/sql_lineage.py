@@ -195,7 +195,9 @@ def trace(
     if not isinstance(qualified, exp.Query):
         return result
     try:
-        nodes = lineage(None, qualified, schema=relevant, dialect=dialect, scope=root, trim_selects=False)
+        nodes = lineage(
+            None, qualified, schema=relevant, dialect=dialect, scope=root, trim_selects=False, copy=False
+        )
     except _TRACE_ERRORS:
         return result
     for name, node in nodes.items() if isinstance(nodes, dict) else []:
@@ -368,21 +370,19 @@ class SqlLineage:
         Each resolved table is renamed to a placeholder (keeping the name it is referred to by as
         its alias) and traced against a mapping of its catalog columns: sqlglot then settles
         unqualified columns, ``*`` and CTEs and subqueries by the catalog alone, whatever
-        qualification the statement and the defaults used to find the table.
+        qualification the statement and the defaults used to find the table. The statement is
+        consumed (renamed and qualified in place): a copy would cost as much as the parse.
         """
-        original = _query_of(statement)
-        if not isinstance(original, exp.Query):
+        query = _query_of(statement)
+        if not isinstance(query, exp.Query):
             return []
         # sqlglot normalizes unquoted names (lower case for most dialects): outputs keep the SQL's.
-        spelled = {p.alias_or_name.lower(): p.alias_or_name for p in original.selects}
-        copied = statement.copy()
-        query = _query_of(copied)
+        spelled = {p.alias_or_name.lower(): p.alias_or_name for p in query.selects}
         wanted = {id(t) for t in tables}
         owners: dict[str, dict[str, Any]] = {}
         mapping: dict[str, dict[str, str]] = {}
-        # A copy walks its tables in the same order as the statement it was copied from.
-        for source, table in zip(statement.find_all(exp.Table), copied.find_all(exp.Table), strict=True):
-            info = resolved.get(_ref(source)) if id(source) in wanted else None
+        for table in list(statement.find_all(exp.Table)):  # listed first: renamed as we go
+            info = resolved.get(_ref(table)) if id(table) in wanted else None
             if info is None:
                 continue
             placeholder = f"{_PLACEHOLDER}{len(owners)}"
