@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event
 
 from cairn.core.principal import system_principal
 from cairn.core.sql_lineage import SqlLineage
+from cairn.store import deferred_indexes
 from tests.conftest import Api
 from tests.helpers import create, make_integration, warehouse
 
@@ -242,6 +243,25 @@ def test_lineage_from_query_looks_tables_and_columns_up_by_title_and_parent(api:
     assert any("USING INDEX ix_resource_title" in u for u in used), used
     assert any("USING INDEX ix_resource_parent" in u for u in used), used
     assert not any("ix_resource_visible" in u or "SCAN resource" in u for u in used), used
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_lineage_from_query_while_an_import_has_dropped_the_indexes(api: Api) -> None:
+    """An import into an empty database defers the indexes the lookups name: still answered."""
+    _shop(api)
+    with api.store.write() as conn:
+        dropped = deferred_indexes.defer(conn, ("resource",))
+    assert {"ix_resource_title", "ix_resource_parent"} <= set(dropped)
+    try:
+        response = api.client.get(
+            "/lineage/lineage_from_query", params={"sql": SQL, "dialect": "postgres", "database": "shop"}
+        )
+        assert response.status_code == 200, response.text
+        assert {t["title"] for t in response.json()["source_tables"]} == {"orders", "customers", "items"}
+        assert len(response.json()["column_lineages"]) == 4
+    finally:
+        with api.store.write() as conn:
+            assert deferred_indexes.restore(conn)
 
 
 def test_lineage_from_query_bad_input(api: Api) -> None:
