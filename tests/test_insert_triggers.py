@@ -177,8 +177,22 @@ def test_only_known_trigger_shapes_are_converted() -> None:
         "FROM resource AS new WHERE new.pk >= ",
         "UPDATE x SET b = trim(b) WHERE pk >= ",
     )
+    # A WHEN condition narrows the set-based statement (the lane without columns, 0019_search).
+    lane = convert(
+        "resource",
+        "t",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.entity_type <> 'column' BEGIN\n"
+        "  INSERT INTO x (a) VALUES (new.pk);\nEND",
+    )
+    assert lane is not None
+    assert lane.statements == (
+        "INSERT INTO x (a) SELECT new.pk FROM resource AS new "
+        "WHERE (new.entity_type <> 'column') AND new.pk >= ",
+    )
     unknown = [
-        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.pk > 1 BEGIN INSERT INTO x (a) VALUES (1); END",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.pk > 1 BEGIN UPDATE x SET b = 1 WHERE pk = new.pk; "
+        "END",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN old.pk > 1 BEGIN INSERT INTO x (a) VALUES (1); END",
         "CREATE TRIGGER t AFTER INSERT ON resource BEGIN DELETE FROM x WHERE a = new.pk; END",
         "CREATE TRIGGER t AFTER INSERT ON resource BEGIN UPDATE x SET b = new.title WHERE pk = new.pk; END",
         "CREATE TRIGGER t AFTER INSERT ON other BEGIN INSERT INTO x (a) VALUES (new.pk); END",

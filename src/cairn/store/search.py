@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     column,
+    exists,
     func,
     literal,
     literal_column,
@@ -29,6 +30,9 @@ from sqlalchemy import (
 from cairn.store.schema import resource, resource_search
 
 Field = Literal["title", "title_full", "description", "definition"]
+# Which resources a lookup covers: every one, the non-columns alone (their own index lane,
+# migration 0019_search), or the columns (on SQLite the whole index, narrowed by the join).
+Lane = Literal["all", "entities", "columns"]
 ALL_FIELDS: tuple[Field, ...] = ("title", "title_full", "description", "definition")
 # Frequencies only rank typo corrections; counting further would cost a pass over a common
 # word's every match.
@@ -51,13 +55,22 @@ class TextIndex(Protocol):
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
         """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
         ...
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
-        """The keys (column ``pk``) of the resources whose ``fields`` hold every term: joined to a
-        table, it drives a search from the index instead of building an IN list of every match."""
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The same test as a probe per row (``EXISTS`` by key): for a few candidate rows found
+        otherwise, where ``matches`` would first list every match."""
+        ...
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
+        """The keys (column ``pk``) of the resources of ``lane`` whose ``fields`` hold every term:
+        joined to a table, it drives a search from the index instead of building an IN list of
+        every match. The "columns" lane may also yield other resources (the caller filters)."""
         ...
 
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
@@ -71,6 +84,7 @@ def _quote(word: str) -> str:
 
 
 _FTS = table("resource_fts", column("rowid", Integer))
+_FTS_ENTITIES = table("resource_fts_entities", column("rowid", Integer))
 _TERMS = table("resource_fts_terms", column("term", String), column("doc", Integer), schema="temp")
 
 
@@ -107,13 +121,21 @@ class Fts5Index:
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
-        return pk.in_(self.hits(terms, fields=fields))
+        return pk.in_(self.hits(terms, fields=fields, lane=lane))
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        # FTS5 answers MATCH with ``rowid = ?`` by seeking each term's list to that row.
+        return exists(self.hits(terms).where(_FTS.c.rowid == pk))
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
+        fts = _FTS_ENTITIES if lane == "entities" else _FTS
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
-        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
-        return select(_FTS.c.rowid.label("pk")).where(match)
+        match = literal_column(fts.name).op("MATCH")(literal(self.expression(terms, fields)))
+        return select(fts.c.rowid.label("pk")).where(match)
 
 
 # The EXISTS probe filters first, so only the few words that exist are counted.
@@ -157,13 +179,24 @@ class TsvectorIndex:
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
-        return pk.in_(self.hits(terms, fields=fields))
+        return pk.in_(self.hits(terms, fields=fields, lane=lane))
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        return exists(self.hits(terms).where(resource_search.c.resource_pk == pk))
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
         query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
-        return select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
+        found = select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
+        if lane == "entities":
+            return found.where(~S.is_column)  # the partial GIN index of 0019_search (same predicate)
+        if lane == "columns":
+            return found.where(S.is_column)
+        return found
 
 
 def text_index(dialect: str) -> TextIndex:
@@ -174,4 +207,4 @@ def text_index(dialect: str) -> TextIndex:
     raise ValueError(f"no text index for {dialect}")
 
 
-__all__ = ["ALL_FIELDS", "Field", "Fts5Index", "Term", "TextIndex", "TsvectorIndex", "text_index"]
+__all__ = ["ALL_FIELDS", "Field", "Lane", "Fts5Index", "Term", "TextIndex", "TsvectorIndex", "text_index"]
