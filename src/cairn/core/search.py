@@ -207,7 +207,7 @@ class SearchService:
                     plan = _Plan(terms, _key(words), True, variants=True)
                     counted = self._count(conn, principal, plan, base, lanes)
             total_pages = check_page(paging, counted.total)
-            hits = self._page(conn, principal, plan, base, lanes, paging) if counted.total else []
+            hits = self._page(conn, principal, plan, base, lanes, paging, counted.total) if counted.total else []
         return SearchResult(
             query=query.q,
             count=counted.total,
@@ -354,10 +354,12 @@ class SearchService:
         where: ColumnElement[bool],
         lanes: _Lanes,
         paging: PageRequest,
+        reachable: int,
     ) -> list[SearchHit]:
         """One page of the whole ranking (score, then shorter titles, then pk), merged from the
-        best non-columns and, only when they do not settle the page, the best columns."""
-        need = paging.page * paging.page_size
+        best non-columns and, only when they do not settle the page, the best columns. Results
+        reach as far as the count (COUNT_LIMIT past it), like the pages."""
+        need = min(paging.page * paging.page_size, reachable)
         order: list[Any] = []
         if lanes.entities:
             ranked = self._ranked(plan, "entities", and_(where, D.entity_type != "column"))
