@@ -400,7 +400,9 @@ class SearchService:
             # The words as whole words first: a prefix makes the index gather every word it
             # starts (~3 ms for "customer*" at 1M) for each probe, while the whole-word test
             # decides nearly every candidate; both pass exactly the rows the prefix test passes.
-            held = or_(self.index.holds(plan.whole_words(), D.pk), self.index.holds(plan.terms, D.pk))
+            held = self.index.holds(plan.terms, D.pk)
+            if self.index.gathers_prefixes:
+                held = or_(self.index.holds(plan.whole_words(), D.pk), held)
             exact = and_(where, D.title_key == plan.key, held)
             probe = self._ranked(plan, "columns", exact, source=search_doc)
             found = list(conn.execute(probe.order_by(D.boost.desc(), D.pk).limit(need)))
@@ -435,7 +437,8 @@ class SearchService:
             room = limit - entities + 1
             only_columns = and_(where, D.entity_type == "column")
             columns = 0
-            if any(t.prefix for t in plan.terms) and self._indexed(conn, plan.whole_words(), room) >= room:
+            prefixed = self.index.gathers_prefixes and any(t.prefix for t in plan.terms)
+            if prefixed and self._indexed(conn, plan.whole_words(), room) >= room:
                 # Whole words stream from the index where a prefix is first gathered whole; they
                 # match a subset, so when they alone fill the room the columns are past the limit.
                 # (Only tried when the index holds that many whole-word matches at all: a count

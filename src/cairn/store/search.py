@@ -49,6 +49,10 @@ class Term:
 
 
 class TextIndex(Protocol):
+    # Whether a prefix term costs a gathering of every word it starts before the first match
+    # (FTS5; a GIN index scans a key range instead): then whole words are worth trying first.
+    gathers_prefixes: bool
+
     def matches(
         self,
         terms: Sequence[Term],
@@ -90,6 +94,8 @@ _TERMS = table("resource_fts_terms", column("term", String), column("doc", Integ
 
 class Fts5Index:
     """SQLite: the contentless FTS5 table ``resource_fts`` (rowid = resource.pk)."""
+
+    gathers_prefixes = True
 
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # FTS5's vocabulary, as a per-connection temp table: an OR of hundreds of typo variants
@@ -156,6 +162,8 @@ def _lexeme(word: str, prefix: bool, weights: str) -> str:
 
 class TsvectorIndex:
     """PostgreSQL: ``resource_search.vector`` (weighted tsvector, GIN index)."""
+
+    gathers_prefixes = False
 
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # One probe of the GIN index per word: a missing key costs microseconds, while a tsquery
