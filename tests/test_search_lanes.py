@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 import pytest
+from bench.generate import catalog
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from bench.generate import catalog
 from cairn.cli.main import app as cli
 from cairn.core import search as core_search
 from cairn.core.exchange import Importer
@@ -108,13 +108,18 @@ def test_the_count_reads_10000_plus(api, orders, monkeypatch):
     monkeypatch.setattr(core_search, "COUNT_LIMIT", 5)
     result = SearchResult.model_validate(_search(api, "orders"))
     assert result.count_text() == "5+"
-    assert SearchResult.model_validate({**_search(api, "orders_daily"), "count": 10_000}).count_text() == "10,000"
+    assert (
+        SearchResult.model_validate({**_search(api, "orders_daily"), "count": 10_000}).count_text()
+        == "10,000"
+    )
     past = SearchResult.model_validate({**_search(api, "orders"), "count": 10_000})
     assert past.count_text() == "10,000+"
 
 
 def test_cli_and_web_show_the_lower_bound(store, admin, monkeypatch, tmp_path):
-    lines = [{"kind": "resource", "data": {"entity_type": "glossary", "title": f"Churn {n}"}} for n in range(4)]
+    lines = [
+        {"kind": "resource", "data": {"entity_type": "glossary", "title": f"Churn {n}"}} for n in range(4)
+    ]
     assert Importer(store, admin).run(orjson.dumps(line) for line in lines).errors == []
     url = str(store.engine.url.render_as_string(hide_password=False))
     monkeypatch.setattr(core_search, "COUNT_LIMIT", 3)

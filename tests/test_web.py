@@ -667,4 +667,3 @@ def test_search_page_says_when_the_count_is_a_lower_bound(
     bounded = re.search(r'id="results-h"[^>]*>([^<]+)<', b.get("/ui/search", params={"q": "customer"}).text)
     assert bounded
     assert bounded.group(1).startswith("2+ results for")
-

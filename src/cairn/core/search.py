@@ -207,7 +207,9 @@ class SearchService:
                     plan = _Plan(terms, _key(words), True, variants=True)
                     counted = self._count(conn, principal, plan, base, lanes)
             total_pages = check_page(paging, counted.total)
-            hits = self._page(conn, principal, plan, base, lanes, paging, counted.total) if counted.total else []
+            hits = (
+                self._page(conn, principal, plan, base, lanes, paging, counted.total) if counted.total else []
+            )
         return SearchResult(
             query=query.q,
             count=counted.total,
