@@ -171,7 +171,8 @@ def _lane_mismatches(store: Store) -> list[Any]:
             return [tuple(row) for row in rows]
         for lane in ("resource_fts", "resource_fts_entities"):
             conn.exec_driver_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{lane}_words USING fts5vocab('main', '{lane}', 'instance')"
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{lane}_words "
+                f"USING fts5vocab('main', '{lane}', 'instance')"
             )
         # Every (resource, word, field) of the whole index whose resource is not a column,
         # against the lane's own: they must be the same set.
