@@ -177,8 +177,23 @@ def test_only_known_trigger_shapes_are_converted() -> None:
         "FROM resource AS new WHERE new.pk >= ",
         "UPDATE x SET b = trim(b) WHERE pk >= ",
     )
+    # A WHEN condition narrows the set-based statement (the lane without columns, 0019_search).
+    lane = convert(
+        "resource",
+        "t",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.entity_type <> 'column' BEGIN\n"
+        "  INSERT INTO x (a) VALUES (new.pk);\nEND",
+    )
+    assert lane is not None
+    assert lane.statements == (
+        "INSERT INTO x (a) SELECT new.pk FROM resource AS new "
+        "WHERE (new.entity_type <> 'column') AND new.pk >= ",
+    )
     unknown = [
-        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.pk > 1 BEGIN INSERT INTO x (a) VALUES (1); END",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN new.pk > 1 BEGIN "
+        "UPDATE x SET b = 1 WHERE pk = new.pk; "
+        "END",
+        "CREATE TRIGGER t AFTER INSERT ON resource WHEN old.pk > 1 BEGIN INSERT INTO x (a) VALUES (1); END",
         "CREATE TRIGGER t AFTER INSERT ON resource BEGIN DELETE FROM x WHERE a = new.pk; END",
         "CREATE TRIGGER t AFTER INSERT ON resource BEGIN UPDATE x SET b = new.title WHERE pk = new.pk; END",
         "CREATE TRIGGER t AFTER INSERT ON other BEGIN INSERT INTO x (a) VALUES (new.pk); END",
@@ -235,3 +250,12 @@ def test_the_search_doc_trigger_has_its_native_form(store: Store) -> None:
     with store.write() as conn:
         converted = {t.name: t for t in insert_triggers._set_based_triggers(conn, "resource")}
     assert converted["search_doc_insert"].statements == (insert_triggers._SEARCH_DOC_INSERT,)
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_the_lane_trigger_with_when_runs_set_based(store: Store) -> None:
+    """The lane of non-columns (0019_search) is kept by a WHEN trigger: it is converted too."""
+    with store.write() as conn:
+        converted = {t.name: t for t in insert_triggers._set_based_triggers(conn, "resource")}
+    (statement,) = converted["resource_fts_entities_insert"].statements
+    assert "WHERE (new.entity_type <> 'column') AND new.pk >= " in statement

@@ -652,3 +652,18 @@ def test_lineage_page_embeds_the_graph_lists_nodes_and_hides_what_a_viewer_may_n
         assert editor.get(f"/ui/lineage/{orders['id']}/graph", params=params).status_code == 400, params
     assert viewer.get(f"/ui/lineage/{secret['id']}").status_code == 404
     assert viewer.get(f"/ui/lineage/{secret['id']}/graph").status_code == 404
+
+
+def test_search_page_says_when_the_count_is_a_lower_bound(
+    browser: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.core import search as core_search
+
+    b = browser("viewer")
+    counted = re.search(r'id="results-h"[^>]*>([^<]+)<', b.get("/ui/search", params={"q": "customer"}).text)
+    assert counted
+    assert "+" not in counted.group(1)
+    monkeypatch.setattr(core_search, "COUNT_LIMIT", 2)
+    bounded = re.search(r'id="results-h"[^>]*>([^<]+)<', b.get("/ui/search", params={"q": "customer"}).text)
+    assert bounded
+    assert bounded.group(1).startswith("2+ results for")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cairn.models.graph import Direction, GraphNode, LineageGraph
     from cairn.models.integrations import Integration
     from cairn.models.resources import Resource
+    from cairn.models.search import SearchHit
     from cairn.sdk import Client, Page
 
 T = TypeVar("T")
@@ -205,11 +206,15 @@ def search(
 ) -> None:
     """Search the catalog: best matches first (exact title, prefix, phrase...), popular ones higher."""
     with connected(url, api_key, db) as client:
-        found = []
-        for hit in client.search.hits(query, entity_type=entity_type, page_size=min(limit, 100)):
-            found.append(hit)
-            if len(found) >= limit:
+        found: list[SearchHit] = []
+        page, total = 1, ""
+        while len(found) < limit:
+            result = client.search.query(query, entity_type=entity_type, page=page, page_size=min(limit, 100))
+            total = total or result.count_text()
+            found.extend(result.results[: limit - len(found)])
+            if page >= result.total_pages:
                 break
+            page += 1
     if as_json:
         emit_json(found)
         return
@@ -220,6 +225,9 @@ def search(
     out.print(table)
     if not found:
         out.print(f"nothing matches {query!r}", style="dim")
+    else:
+        # "10,000+" past the server's counting limit.
+        out.print(f"{len(found):,} of {total} matches", style="dim")
 
 
 def lineage(

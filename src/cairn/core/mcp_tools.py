@@ -127,6 +127,8 @@ class McpTools:
             "query": query,
             "page": page,
             "count": result.count,
+            # "gte": more match than were counted (count is then the counting limit).
+            "count_relation": result.count_relation,
             "total_pages": result.total_pages,
             "results": [{**_summary(hit.resource), "score": hit.score} for hit in result.results],
         }

@@ -19,9 +19,12 @@ deleted, inserted, replaced or two swapped), and that reading is searched and ra
 query; only if it finds nothing does every word match any of its known variants. ``fuzzy`` is set
 on the result either way.
 
-Cost: counts and facets visit every visible match once (a common word at 1M resources matches
-~94,000, mostly ``customer_id``-like columns); a page is ranked from the non-column matches
-alone whenever they fill it with tiered hits, since a column always scores below one tier.
+Cost: a common word at 1M resources matches ~94,000, ~90% of them ``customer_id``-like columns,
+which always rank in the lowest band. So the non-columns have a text index lane of their own
+(migration 0019_search): they are counted and faceted exactly, and a page is ranked from them
+alone whenever they fill it with tiered hits. Columns are counted only up to what is left of
+COUNT_LIMIT (then ``count_relation`` is "gte" and they count in the entity_type facet alone),
+and ranked only when a page needs them, the ones titled exactly like the query first.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from cairn.core.hierarchy import canonical_type
 from cairn.core.principal import Principal
 from cairn.core.resources import PageRequest, ResourceService, check_page
 from cairn.models.search import (
+    COUNT_LIMIT,
     FACETS,
     FacetValue,
     Highlight,
@@ -52,7 +56,7 @@ from cairn.models.search import (
 from cairn.store import Store
 from cairn.store import resources as repo
 from cairn.store.schema import catalog_user, integration, resource, resource_member, search_doc, tag
-from cairn.store.search import Field, Term, text_index
+from cairn.store.search import Field, Lane, Term, text_index
 
 R = resource.c
 M = resource_member.c
@@ -118,11 +122,50 @@ def _key(words: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
+class _Lanes:
+    entities: bool  # the entity_type filter lets non-columns through
+    columns: bool  # ... or columns
+
+
+def _lanes(entity_types: Sequence[str]) -> _Lanes:
+    types = {canonical_type(t) for t in entity_types}
+    if not types:
+        return _Lanes(entities=True, columns=True)
+    return _Lanes(entities=bool(types - {"column"}), columns="column" in types)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    facets: dict[str, list[FacetValue]]
+    total: int  # exact, or COUNT_LIMIT when there are more
+    exact: bool
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    pk: int
+    column: bool
+    tier: int
+    score: float
+    length: int
+
+    @staticmethod
+    def of(row: Any) -> _Ranked:
+        column = row.entity_type == "column"
+        raw = int(row.tier) * TIER_WEIGHT + float(row.boost)
+        return _Ranked(row.pk, column, int(row.tier), raw / COLUMN_SCALE if column else raw, int(row.length))
+
+
+@dataclass(frozen=True)
 class _Plan:
     terms: tuple[Term, ...]
     key: str  # the query with separators removed, compared with titles the same way
     fuzzy: bool  # a typo reading of the query (the result says so)
     variants: bool = False  # terms hold every known variant: ranked by the typo tiers
+
+    def whole_words(self) -> tuple[Term, ...]:
+        """The terms without the prefix match: what they find is a subset of what ``terms`` find."""
+        return tuple(Term(t.alternatives) for t in self.terms)
 
     def fuzzy_keys(self) -> list[str]:
         """The keys of every one-typo reading of the query (one word replaced by a variant)."""
@@ -149,10 +192,11 @@ class SearchService:
             return self._empty(query)
         # The catalog's own visibility rule, over the search documents (same columns).
         base = and_(*ResourceService.visibility_of(search_doc, principal), *filters)
+        lanes = _lanes(query.entity_type)
         plan = _Plan(self._terms(words, fuzzy=False), _key(words), False)
         with self.store.read() as conn:
-            facets, total = self._facets(conn, principal, self._matched(plan), base)
-            if total == 0 and any(self._fuzzable(w) for w in words):
+            counted = self._count(conn, principal, plan, base, lanes)
+            if counted.total == 0 and any(self._fuzzable(w) for w in words):
                 variants = self._terms(words, fuzzy=True)
                 known = self.index.frequencies(conn, sorted({a for t in variants for a in t.alternatives}))
                 # The likeliest reading first (each unknown word replaced by its most frequent
@@ -161,30 +205,32 @@ class SearchService:
                 corrected = self._corrected(words, variants, known)
                 if corrected is not None:
                     plan = _Plan(self._terms(corrected, fuzzy=False), _key(corrected), True)
-                    facets, total = self._facets(conn, principal, self._matched(plan), base)
-                if total == 0 and (terms := self._narrowed(variants, known)) is not None:
+                    counted = self._count(conn, principal, plan, base, lanes)
+                if counted.total == 0 and (terms := self._narrowed(variants, known)) is not None:
                     plan = _Plan(terms, _key(words), True, variants=True)
-                    facets, total = self._facets(conn, principal, self._matched(plan), base)
-            total_pages = check_page(paging, total)
-            columns = sum(f.count for f in facets["entity_type"] if f.value == "column")
-            matched = self._matched(plan)
-            hits = self._page(conn, principal, matched, base, plan, paging, total - columns) if total else []
+                    counted = self._count(conn, principal, plan, base, lanes)
+            total_pages = check_page(paging, counted.total)
+            hits = (
+                self._page(conn, principal, plan, base, lanes, paging, counted.total) if counted.total else []
+            )
         return SearchResult(
             query=query.q,
-            count=total,
+            count=counted.total,
+            count_relation="eq" if counted.exact else "gte",
+            facets_exact=counted.exact,
             page=paging.page,
             page_size=paging.page_size,
             total_pages=total_pages,
             fuzzy=plan.fuzzy,
             results=hits,
-            facets=facets,
+            facets=counted.facets,
         )
 
     # ---- query building ----------------------------------------------------------------
 
-    def _matched(self, plan: _Plan) -> FromClause:
-        """The search documents of the index's matches, driven from the index."""
-        found = self.index.hits(plan.terms).subquery("found")
+    def _matched(self, plan: _Plan, lane: Lane, terms: tuple[Term, ...] | None = None) -> FromClause:
+        """The search documents of the index's matches in ``lane``, driven from the index."""
+        found = self.index.hits(plan.terms if terms is None else terms, lane=lane).subquery("found")
         return found.join(search_doc, D.pk == found.c.pk)
 
     @staticmethod
@@ -248,7 +294,7 @@ class SearchService:
                 conditions.append(D.pk.in_(members))
         return conditions
 
-    def _tier(self, plan: _Plan) -> ColumnElement[int]:
+    def _tier(self, plan: _Plan, lane: Lane) -> ColumnElement[int]:
         words = [t.alternatives[0] for t in plan.terms]
         phrase = " " + " ".join(words)
         multi = len(words) > 1
@@ -256,8 +302,8 @@ class SearchService:
         whens: list[tuple[ColumnElement[bool], int]] = []
         if plan.variants:
             whens.append((D.title_key.in_(plan.fuzzy_keys()), 5))
-            whens.append((self.index.matches(plan.terms, fields=("title",), pk=D.pk), 3))
-            whens.append((self.index.matches(plan.terms, fields=context, pk=D.pk), 1))
+            whens.append((self.index.matches(plan.terms, fields=("title",), pk=D.pk, lane=lane), 3))
+            whens.append((self.index.matches(plan.terms, fields=context, pk=D.pk, lane=lane), 1))
             return case(*whens, else_=0)
         # The words columns are space-framed, so " dim cust" is a phrase starting at a word.
         whens.append((D.title_key == plan.key, 5))
@@ -267,7 +313,7 @@ class SearchService:
             whens.append((self._all_words(D.title_words, words), 2))
         in_context = [
             self._has(D.path_words, phrase),
-            self.index.matches(plan.terms, fields=("description",), pk=D.pk),
+            self.index.matches(plan.terms, fields=("description",), pk=D.pk, lane=lane),
         ]
         if multi:
             # A qualified name (``analytics.dim_customer``) names some of the path's parts.
@@ -288,37 +334,48 @@ class SearchService:
 
     # ---- reads -------------------------------------------------------------------------
 
+    def _ranked(
+        self, plan: _Plan, lane: Lane, where: ColumnElement[bool], source: FromClause | None = None
+    ) -> Any:
+        """The matches of ``lane`` with what orders them: ``tier`` (computed once a row), ``boost``
+        and ``length``. The score, ``tier * TIER_WEIGHT + boost`` (scaled by 1 / COLUMN_SCALE
+        for columns), grows with (tier, boost) and is computed from them in Python."""
+        tier = self._tier(plan, lane).label("tier")
+        length = func.length(D.title_key).label("length")
+        stmt = select(D.pk, D.entity_type, tier, D.boost, length)
+        stmt = stmt.select_from(source if source is not None else self._matched(plan, lane))
+        return stmt.where(where)
+
+    @staticmethod
+    def _best(ranked: Any, need: int) -> Any:
+        c = ranked.selected_columns
+        return ranked.order_by(c.tier.desc(), c.boost.desc(), c.length, c.pk).limit(need)
+
     def _page(
         self,
         conn: Connection,
         principal: Principal,
-        matched: FromClause,
-        where: ColumnElement[bool],
         plan: _Plan,
+        where: ColumnElement[bool],
+        lanes: _Lanes,
         paging: PageRequest,
-        non_columns: int,
+        reachable: int,
     ) -> list[SearchHit]:
-        tier = self._tier(plan).label("tier")
-        raw = tier * TIER_WEIGHT + D.boost
-        score = case((D.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
-        ranked = (
-            select(D.pk, D.entity_type, tier, score)
-            .select_from(matched)
-            .where(where)
-            .order_by(score.desc(), func.length(D.title_key), D.pk)
-            .limit(paging.page_size)
-            .offset((paging.page - 1) * paging.page_size)
-        )
-        order = None
-        if non_columns >= paging.page * paging.page_size:
-            # Every column scores below one tier (COLUMN_SCALE), as does every non-column of the
-            # lowest tier: a page of non-columns that all reach a tier is the page the whole
-            # ranking gives, found without ranking the (usually far more) matching columns.
-            first = conn.execute(ranked.where(D.entity_type != "column")).all()
-            if len(first) == paging.page_size and first[-1].score >= TIER_WEIGHT:
-                order = first
-        if order is None:
-            order = conn.execute(ranked).all()
+        """One page of the whole ranking (score, then shorter titles, then pk), merged from the
+        best non-columns and, only when they do not settle the page, the best columns. Results
+        reach as far as the count (COUNT_LIMIT past it), like the pages."""
+        need = min(paging.page * paging.page_size, reachable)
+        order: list[Any] = []
+        if lanes.entities:
+            ranked = self._ranked(plan, "entities", and_(where, D.entity_type != "column"))
+            order = [_Ranked.of(row) for row in conn.execute(self._best(ranked, need))]
+        # Every column scores below one tier (COLUMN_SCALE): when the best non-columns fill the
+        # page and all reach a tier, no column can be on it.
+        settled = len(order) == need and order[-1].score >= TIER_WEIGHT
+        if lanes.columns and not settled:
+            order += [_Ranked.of(row) for row in self._top_columns(conn, plan, where, need)]
+            order.sort(key=lambda o: (-o.score, o.length, o.pk))
+        order = order[(paging.page - 1) * paging.page_size : need]
         rows = {row.pk: row for row in conn.execute(select(resource).where(R.pk.in_([o.pk for o in order])))}
         ordered = [rows[o.pk] for o in order]
         permissions = principal.permissions()
@@ -328,25 +385,131 @@ class SearchService:
         return [
             SearchHit(
                 resource=entity,
-                score=round(float(o.score), 4),
-                tier=LOWEST_TIER if o.entity_type == "column" else TIER_NAMES[int(o.tier)],
+                score=round(o.score, 4),
+                tier=LOWEST_TIER if o.column else TIER_NAMES[o.tier],
                 highlights=highlights(entity, plan.terms),
             )
             for o, entity in zip(order, entities, strict=True)
         ]
 
-    def _facets(
-        self, conn: Connection, principal: Principal, matched: FromClause, where: ColumnElement[bool]
-    ) -> tuple[dict[str, list[FacetValue]], int]:
-        """Facet counts and the total over every visible match: one pass over the matches, and a
-        second one for tags, owners and collections only when the workspace has any."""
-        grouped = (
-            select(D.entity_type, D.integration_id, D.database, D.schema, func.count())
-            .select_from(matched)
-            .where(where)
-            .group_by(D.entity_type, D.integration_id, D.database, D.schema)
-        )
+    def _top_columns(self, conn: Connection, plan: _Plan, where: ColumnElement[bool], need: int) -> list[Any]:
+        """The ``need`` best visible column matches, best first.
+
+        Columns whose title is exactly the query (``customer_id`` for "customer id") are the top
+        tier, ordered by boost then pk: the title-key index (0019_search) lists them in that
+        order, so when they are enough, the first ``need`` of them are the answer and the other
+        (often tens of thousands of) column matches are never visited. Each is still checked
+        against the text index, which decides what matches."""
+        where = and_(where, D.entity_type == "column")
+        if not plan.variants:
+            # The words as whole words first: a prefix makes the index gather every word it
+            # starts (~3 ms for "customer*" at 1M) for each probe, while the whole-word test
+            # decides nearly every candidate; both pass exactly the rows the prefix test passes.
+            held = self.index.holds(plan.terms, D.pk)
+            if self.index.gathers_prefixes:
+                held = or_(self.index.holds(plan.whole_words(), D.pk), held)
+            exact = and_(where, D.title_key == plan.key, held)
+            probe = self._ranked(plan, "columns", exact, source=search_doc)
+            found = list(conn.execute(probe.order_by(D.boost.desc(), D.pk).limit(need)))
+            if len(found) == need:
+                return found
+        return list(conn.execute(self._best(self._ranked(plan, "columns", where), need)))
+
+    def _count(
+        self,
+        conn: Connection,
+        principal: Principal,
+        plan: _Plan,
+        where: ColumnElement[bool],
+        lanes: _Lanes,
+    ) -> _Counted:
+        """The total and the facet counts over the visible matches, exact up to COUNT_LIMIT.
+
+        The non-columns (their own index lane) are counted and faceted first; the columns then
+        only up to what is left of the limit. Past it the total is the limit (``gte``) and the
+        columns count in the entity_type facet alone (as many as were counted)."""
+        limit = COUNT_LIMIT
         counts: dict[str, defaultdict[str, int]] = {name: defaultdict(int) for name in FACETS}
+        members = self._has_list_members(conn, principal.workspace_id)
+        entities = 0
+        if lanes.entities:
+            matched = self._visible(plan, "entities", and_(where, D.entity_type != "column"), limit + 1)
+            entities = self._group(conn, principal, matched, counts, members)
+        columns = 0
+        # Past the limit already, the columns would change neither the total nor the facets.
+        if lanes.columns and entities <= limit:
+            column_counts: dict[str, defaultdict[str, int]] = {name: defaultdict(int) for name in FACETS}
+            room = limit - entities + 1
+            only_columns = and_(where, D.entity_type == "column")
+            columns = 0
+            prefixed = self.index.gathers_prefixes and any(t.prefix for t in plan.terms)
+            if prefixed and self._indexed(conn, plan.whole_words(), room) >= room:
+                # Whole words stream from the index where a prefix is first gathered whole; they
+                # match a subset, so when they alone fill the room the columns are past the limit.
+                # (Only tried when the index holds that many whole-word matches at all: a count
+                # of index entries alone costs a tenth of visiting them.)
+                whole = self._visible(plan, "columns", only_columns, room, terms=plan.whole_words())
+                columns = int(conn.execute(select(func.count()).select_from(whole)).scalar_one())
+            if columns < room:
+                matched = self._visible(plan, "columns", only_columns, room)
+                columns = self._group(conn, principal, matched, column_counts, members=False)
+            if entities + columns <= limit:
+                for name, values in column_counts.items():
+                    for value, n in values.items():
+                        counts[name][value] += n
+                if columns and members:
+                    self._group_members(conn, principal, matched, counts)
+            else:
+                counts["entity_type"]["column"] += columns
+        exact = entities + columns <= limit
+        self._drop_hidden_ancestry(conn, principal, counts)
+        top = {
+            name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+            for name, values in counts.items()
+        }
+        labels = self._labels(conn, principal, top)
+        facets = {
+            name: [FacetValue(value=v, count=n, label=labels.get((name, v))) for v, n in values]
+            for name, values in top.items()
+        }
+        return _Counted(facets, entities + columns if exact else limit, exact)
+
+    def _indexed(self, conn: Connection, terms: tuple[Term, ...], limit: int) -> int:
+        """How many resources hold ``terms``, counted up to ``limit``, visible or not."""
+        found = self.index.hits(terms).limit(limit).subquery("indexed")
+        return int(conn.execute(select(func.count()).select_from(found)).scalar_one())
+
+    def _visible(
+        self,
+        plan: _Plan,
+        lane: Lane,
+        where: ColumnElement[bool],
+        limit: int,
+        terms: tuple[Term, ...] | None = None,
+    ) -> Any:
+        """The first ``limit`` visible matches of ``lane`` in index order (their facet values)."""
+        return (
+            select(D.pk, D.entity_type, D.integration_id, D.database, D.schema)
+            .select_from(self._matched(plan, lane, terms))
+            .where(where)
+            .limit(limit)
+            .subquery("visible")
+        )
+
+    @staticmethod
+    def _group(
+        conn: Connection,
+        principal: Principal,
+        matched: Any,
+        counts: dict[str, defaultdict[str, int]],
+        members: bool,
+    ) -> int:
+        """Add the facet counts of ``matched`` to ``counts``; the number of matches. Tags, owners
+        and collections need a second pass, made only when the workspace has any (``members``)."""
+        v = matched.c
+        grouped = select(v.entity_type, v.integration_id, v.database, v.schema, func.count()).group_by(
+            v.entity_type, v.integration_id, v.database, v.schema
+        )
         total = 0
         for entity_type, integration_id, db, sch, n in conn.execute(grouped):
             total += n
@@ -358,26 +521,22 @@ class SearchService:
             ):
                 if value is not None:
                     counts[name][value] += n
-        if total and self._has_list_members(conn, principal.workspace_id):
-            members = (
-                select(M.field, M.value, func.count())
-                .select_from(matched.join(resource_member, M.resource_pk == D.pk))
-                .where(where, M.workspace_id == principal.workspace_id, M.field.in_(_LIST_FACETS))
-                .group_by(M.field, M.value)
-            )
-            for field, value, n in conn.execute(members):
-                counts[field][value] += n
-        self._drop_hidden_ancestry(conn, principal, counts)
-        top = {
-            name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-            for name, values in counts.items()
-        }
-        labels = self._labels(conn, principal, top)
-        facets = {
-            name: [FacetValue(value=v, count=n, label=labels.get((name, v))) for v, n in values]
-            for name, values in top.items()
-        }
-        return facets, total
+        if total and members:
+            SearchService._group_members(conn, principal, matched, counts)
+        return total
+
+    @staticmethod
+    def _group_members(
+        conn: Connection, principal: Principal, matched: Any, counts: dict[str, defaultdict[str, int]]
+    ) -> None:
+        listed = (
+            select(M.field, M.value, func.count())
+            .select_from(matched.join(resource_member, M.resource_pk == matched.c.pk))
+            .where(M.workspace_id == principal.workspace_id, M.field.in_(_LIST_FACETS))
+            .group_by(M.field, M.value)
+        )
+        for field, value, n in conn.execute(listed):
+            counts[field][value] += n
 
     @staticmethod
     def _has_list_members(conn: Connection, workspace_id: str) -> bool:

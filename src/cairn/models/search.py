@@ -16,6 +16,9 @@ MAX_QUERY_LENGTH = 256
 DEFAULT_SEARCH_PAGE_SIZE = 20
 MAX_SEARCH_PAGE_SIZE = 100
 MAX_FILTER_VALUES = 100
+# Matches are counted exactly up to this many; past it a result says ``count_relation: "gte"``
+# (Elasticsearch's track_total_hits), and pages reach this far and no further.
+COUNT_LIMIT = 10_000
 
 FACETS: tuple[str, ...] = (
     "entity_type",
@@ -80,9 +83,23 @@ class FacetValue(BaseModel):
     label: str | None = Field(default=None, description="A display name (integration, tag, owner...).")
 
 
+CountRelation = Literal["eq", "gte"]
+
+
 class SearchResult(ReadModel):
     query: str
-    count: int = Field(description="Every visible resource that matches, across all pages.")
+    count: int = Field(
+        description=f"Every visible resource that matches, across all pages, counted up to {COUNT_LIMIT:,}: "
+        "with count_relation 'gte' there are at least that many."
+    )
+    count_relation: CountRelation = Field(
+        default="eq", description="'eq': count is exact; 'gte': count is a lower bound (more match)."
+    )
+    facets_exact: bool = Field(
+        default=True,
+        description="False when the matches were too many to count: the column matches are then counted "
+        "(up to the limit) in the entity_type facet only, the other facets cover the other matches.",
+    )
     page: int
     page_size: int
     total_pages: int
@@ -91,3 +108,7 @@ class SearchResult(ReadModel):
     facets: dict[str, list[FacetValue]] = Field(
         description="Counts over all matches: " + ", ".join(FACETS) + " (most frequent first)."
     )
+
+    def count_text(self) -> str:
+        """The count as people read it: ``1,234``, or ``10,000+`` past the counting limit."""
+        return f"{self.count:,}" + ("+" if self.count_relation == "gte" else "")

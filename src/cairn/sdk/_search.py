@@ -56,6 +56,10 @@ class Search(Namespace[C]):
     ) -> Call[SearchResult]:
         """One page of results with highlights, and facet counts over every match.
 
+        ``count`` is exact up to 10,000 matches; past that ``count_relation`` is ``"gte"``
+        (``result.count_text()`` reads ``10,000+``), ``facets_exact`` is False and pages reach
+        the first 10,000 results.
+
         Filters (``entity_type``, ``integration``, ``database``, ``schema``, ``tags``, ``owners``,
         ``collections``) take one value or several (any of them matches); different filters all
         apply.
@@ -65,7 +69,8 @@ class Search(Namespace[C]):
 
     @paginated
     def hits(self, q: str, *, page_size: int = 100, **filters: Unpack[SearchFilters]) -> PageQuery[SearchHit]:
-        """Every hit, best first, fetched page by page (same filters as ``query``)."""
+        """Every hit, best first, fetched page by page (same filters as ``query``), up to the
+        first 10,000 when more match."""
 
         def parse(req: Req, reply: Reply) -> Page[SearchHit]:
             result = SearchResult.model_validate_json(reply.content)

@@ -11,7 +11,9 @@ of it together, and SQLite has a single writer, so no other connection ever sees
 without its triggers or a row without its index entries.
 
 Only trigger bodies of a known shape are converted (``INSERT ... VALUES (...)`` and
-``UPDATE ... WHERE pk = new.pk``); any other trigger keeps firing per row.
+``UPDATE ... WHERE pk = new.pk``), with an optional ``WHEN`` condition on ``new`` (the lane of
+non-columns, 0019_search, is kept by ``WHEN new.entity_type <> 'column'``), which becomes part of
+the set-based statement's ``WHERE``; any other trigger keeps firing per row.
 
 One body has a cheaper equivalent: ``search_doc_insert`` makes its words with about 80 nested
 ``replace()`` calls a row (SQLite has no regular expressions), 14 us of the writer's CPU per row
@@ -38,7 +40,9 @@ from sqlalchemy import Connection
 # statements) costs more than the per-row triggers.
 MIN_ROWS = 500
 
-_HEADER = re.compile(r"^\s*CREATE\s+TRIGGER\s+(\w+)\s+AFTER\s+INSERT\s+ON\s+(\w+)\s+BEGIN\s", re.I)
+_HEADER = re.compile(
+    r"^\s*CREATE\s+TRIGGER\s+(\w+)\s+AFTER\s+INSERT\s+ON\s+(\w+)\s+(?:WHEN\s+(.+?)\s+)?BEGIN\s", re.I | re.S
+)
 _INSERT = re.compile(r"^\s*(INSERT\s+INTO\s+\w+\s*\([\w\s,]+\))\s*VALUES\s*\((.*)\)\s*$", re.I | re.S)
 _UPDATE_BY_ROW = re.compile(r"^(\s*UPDATE\s+\w+\s+SET\s.*\sWHERE)\s+pk\s*=\s*new\.pk\s*$", re.I | re.S)
 
@@ -79,15 +83,21 @@ def _convert(table: str, name: str, create_sql: str) -> _SetBased | None:
     statements = _split_statements(end[header.end() : -3])
     if not statements:
         return None
+    # ``WHEN <condition>`` (over ``new``) keeps the rows it selects: the same condition over the
+    # alias ``new`` narrows the set-based statement. A row-wise UPDATE cannot carry it.
+    when = header.group(3)
+    if when is not None and (_split_statements(when + ";") != [when.strip()] or "old." in when.lower()):
+        return None
     converted: list[str] = []
     for statement in statements:
         insert = _INSERT.match(statement)
         update = _UPDATE_BY_ROW.match(statement)
         if insert is not None:
+            narrowed = f"({when.strip()}) AND " if when is not None else ""
             converted.append(
-                f"{insert.group(1)} SELECT {insert.group(2)} FROM {table} AS new WHERE new.pk >= "
+                f"{insert.group(1)} SELECT {insert.group(2)} FROM {table} AS new WHERE {narrowed}new.pk >= "
             )
-        elif update is not None and "new." not in update.group(1).lower():
+        elif update is not None and when is None and "new." not in update.group(1).lower():
             converted.append(f"{update.group(1)} pk >= ")
         else:
             return None

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
@@ -265,6 +266,7 @@ resource_search = Table(
     metadata,
     Column("resource_pk", Pk, ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True),
     Column("vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=False),
+    Column("is_column", Boolean, nullable=False, server_default=text("false")),
 )
 # A small pending list (migration 0017_search_gin): every lexeme probe scans it.
 Index(
@@ -272,6 +274,15 @@ Index(
     resource_search.c.vector,
     postgresql_using="gin",
     postgresql_with={"gin_pending_list_limit": 256},
+)
+# The lane without columns (migration 0019_search; SQLite: the FTS5 table
+# ``resource_fts_entities``): pages and facets of other resources never visit column matches.
+Index(
+    "ix_resource_search_entities",
+    resource_search.c.vector,
+    postgresql_using="gin",
+    postgresql_with={"gin_pending_list_limit": 256},
+    postgresql_where=~resource_search.c.is_column,
 )
 
 # One narrow row per resource with what a search reads of each match (migration
@@ -293,6 +304,15 @@ search_doc = Table(
     Column("title_key", Str, nullable=False),
     Column("title_words", Str, nullable=False),
     Column("path_words", Str, nullable=False),
+)
+# The columns whose title is exactly a query, best boost first (migration 0019_search): the top
+# of a page of column matches without visiting every column that matches.
+Index(
+    "ix_search_doc_title_key",
+    search_doc.c.title_key,
+    search_doc.c.entity_type,
+    search_doc.c.boost.desc(),
+    search_doc.c.pk,
 )
 
 # One row per change of a resource; ``snapshot`` is the state after the change.

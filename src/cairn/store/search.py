@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     column,
+    exists,
     func,
     literal,
     literal_column,
@@ -29,6 +30,9 @@ from sqlalchemy import (
 from cairn.store.schema import resource, resource_search
 
 Field = Literal["title", "title_full", "description", "definition"]
+# Which resources a lookup covers: every one, the non-columns alone (their own index lane,
+# migration 0019_search), or the columns (on SQLite the whole index, narrowed by the join).
+Lane = Literal["all", "entities", "columns"]
 ALL_FIELDS: tuple[Field, ...] = ("title", "title_full", "description", "definition")
 # Frequencies only rank typo corrections; counting further would cost a pass over a common
 # word's every match.
@@ -45,19 +49,32 @@ class Term:
 
 
 class TextIndex(Protocol):
+    # Whether a prefix term costs a gathering of every word it starts before the first match
+    # (FTS5; a GIN index scans a key range instead): then whole words are worth trying first.
+    gathers_prefixes: bool
+
     def matches(
         self,
         terms: Sequence[Term],
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
         """``pk`` (a resource key column) is of a resource whose ``fields`` hold every term."""
         ...
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
-        """The keys (column ``pk``) of the resources whose ``fields`` hold every term: joined to a
-        table, it drives a search from the index instead of building an IN list of every match."""
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The same test as a probe per row (``EXISTS`` by key): for a few candidate rows found
+        otherwise, where ``matches`` would first list every match."""
+        ...
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
+        """The keys (column ``pk``) of the resources of ``lane`` whose ``fields`` hold every term:
+        joined to a table, it drives a search from the index instead of building an IN list of
+        every match. The "columns" lane may also yield other resources (the caller filters)."""
         ...
 
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
@@ -71,23 +88,42 @@ def _quote(word: str) -> str:
 
 
 _FTS = table("resource_fts", column("rowid", Integer))
-_TERMS = table("resource_fts_terms", column("term", String), column("doc", Integer), schema="temp")
+_FTS_ENTITIES = table("resource_fts_entities", column("rowid", Integer))
+# FTS5's vocabulary of each lane, as per-connection temp tables.
+_VOCABULARIES = {
+    lane: table(f"{lane}_terms", column("term", String), column("doc", Integer), schema="temp")
+    for lane in ("resource_fts", "resource_fts_entities")
+}
 
 
 class Fts5Index:
     """SQLite: the contentless FTS5 table ``resource_fts`` (rowid = resource.pk)."""
 
+    gathers_prefixes = True
+
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
-        # FTS5's vocabulary, as a per-connection temp table: an OR of hundreds of typo variants
-        # costs tens of milliseconds in FTS5, the lookup of which exist a few.
+        # An OR of hundreds of typo variants costs tens of milliseconds in FTS5, the vocabulary
+        # lookup of which exist a few. The vocabulary counts a word's documents by reading its
+        # whole list (12 ms for "customer" in the whole index at 1M): the lane without columns
+        # is read first, and a word it already holds FREQUENCY_CAP times is not looked up again.
+        capped = {
+            w: n
+            for w, n in self._vocabulary(conn, "resource_fts_entities", words).items()
+            if n >= FREQUENCY_CAP
+        }
+        found = self._vocabulary(conn, "resource_fts", [w for w in words if w not in capped])
+        return {**found, **capped}
+
+    @staticmethod
+    def _vocabulary(conn: Connection, lane: str, words: Sequence[str]) -> dict[str, int]:
         conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_fts_terms "
-            "USING fts5vocab('main', 'resource_fts', 'row')"
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{lane}_terms USING fts5vocab('main', '{lane}', 'row')"
         )
+        terms = _VOCABULARIES[lane]
         found: dict[str, int] = {}
         for start in range(0, len(words), 500):
             chunk = list(words[start : start + 500])
-            stmt = select(_TERMS.c.term, _TERMS.c.doc).where(_TERMS.c.term.in_(chunk))
+            stmt = select(terms.c.term, terms.c.doc).where(terms.c.term.in_(chunk))
             found.update((term, min(int(docs), FREQUENCY_CAP)) for term, docs in conn.execute(stmt))
         return found
 
@@ -107,13 +143,21 @@ class Fts5Index:
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
-        return pk.in_(self.hits(terms, fields=fields))
+        return pk.in_(self.hits(terms, fields=fields, lane=lane))
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        # FTS5 answers MATCH with ``rowid = ?`` by seeking each term's list to that row.
+        return exists(self.hits(terms).where(_FTS.c.rowid == pk))
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
+        fts = _FTS_ENTITIES if lane == "entities" else _FTS
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
-        match = literal_column("resource_fts").op("MATCH")(literal(self.expression(terms, fields)))
-        return select(_FTS.c.rowid.label("pk")).where(match)
+        match = literal_column(fts.name).op("MATCH")(literal(self.expression(terms, fields)))
+        return select(fts.c.rowid.label("pk")).where(match)
 
 
 # The EXISTS probe filters first, so only the few words that exist are counted.
@@ -134,6 +178,8 @@ def _lexeme(word: str, prefix: bool, weights: str) -> str:
 
 class TsvectorIndex:
     """PostgreSQL: ``resource_search.vector`` (weighted tsvector, GIN index)."""
+
+    gathers_prefixes = False
 
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         # One probe of the GIN index per word: a missing key costs microseconds, while a tsquery
@@ -157,13 +203,24 @@ class TsvectorIndex:
         *,
         fields: Sequence[Field] = ALL_FIELDS,
         pk: ColumnElement[Any] = resource.c.pk,
+        lane: Lane = "all",
     ) -> ColumnElement[bool]:
-        return pk.in_(self.hits(terms, fields=fields))
+        return pk.in_(self.hits(terms, fields=fields, lane=lane))
 
-    def hits(self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS) -> Select[tuple[int]]:
+    def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
+        return exists(self.hits(terms).where(resource_search.c.resource_pk == pk))
+
+    def hits(
+        self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
+    ) -> Select[tuple[int]]:
         query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
         S = resource_search.c
-        return select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
+        found = select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
+        if lane == "entities":
+            return found.where(~S.is_column)  # the partial GIN index of 0019_search (same predicate)
+        if lane == "columns":
+            return found.where(S.is_column)
+        return found
 
 
 def text_index(dialect: str) -> TextIndex:
@@ -174,4 +231,4 @@ def text_index(dialect: str) -> TextIndex:
     raise ValueError(f"no text index for {dialect}")
 
 
-__all__ = ["ALL_FIELDS", "Field", "Fts5Index", "Term", "TextIndex", "TsvectorIndex", "text_index"]
+__all__ = ["ALL_FIELDS", "Field", "Lane", "Fts5Index", "Term", "TextIndex", "TsvectorIndex", "text_index"]
