@@ -81,6 +81,15 @@ def downgrade() -> None:
         op.drop_index(_NAME, "resource")
         op.create_unique_constraint(_NAME, "resource", ["workspace_id", "id"])
         return
+    deferred = bind.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (_NAME,)
+    ).first()
+    if deferred is None:
+        # A bulk import died with the index deferred: build it first (a constraint needs its
+        # index), as the next start would have.
+        bind.exec_driver_sql(_INDEX)
+        bind.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{_NAME}_guard"')
+        bind.exec_driver_sql("DELETE FROM deferred_index WHERE name = ?", (_NAME,))
     table_sql = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'resource'"
     ).scalar_one()
