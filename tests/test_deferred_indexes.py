@@ -3,16 +3,19 @@ end (store/deferred_indexes.py); whatever happens in between, no database stays 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from cairn.core import exchange
 from cairn.core.exchange import Importer
 from cairn.core.principal import Principal
 from cairn.store import Store, deferred_indexes
+from cairn.store.schema import resource
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
@@ -23,6 +26,15 @@ def _indexes(store: Store) -> list[tuple[str, str]]:
             text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
         ).all()
     return [(name, sql) for name, sql in rows]
+
+
+def _restart(store: Store) -> None:
+    """What the next server start or CLI command does to the database."""
+    reopened = Store(store.url)
+    try:
+        reopened.migrate()
+    finally:
+        reopened.dispose()
 
 
 def _docs(count: int, tag: str = "doc") -> list[bytes]:
@@ -45,7 +57,8 @@ def test_import_drops_secondary_indexes_and_builds_them_at_the_end(store: Store,
     dropped = seen[0]
     assert "ix_resource_parent" in dropped
     assert "ix_resource_member_lookup" in dropped
-    assert all(not name.startswith("sqlite_autoindex") for name in dropped), "unique keys stay"
+    assert "uq_resource_workspace_id" in dropped, "ids are checked in memory meanwhile"
+    assert not any(name.startswith("sqlite_autoindex") for name, _ in before)
     assert _indexes(store) == before, "every index is back, with the same definition"
     with store.read() as conn:
         assert deferred_indexes.pending(conn) == []
@@ -102,11 +115,7 @@ def test_migrate_builds_what_a_crashed_import_left_unbuilt(store: Store) -> None
     assert len(dropped) >= 9
     assert {name for name, _ in _indexes(store)}.isdisjoint(dropped)
     # As after a kill -9 between the drop and the build: the next start builds them.
-    reopened = Store(store.url)
-    try:
-        reopened.migrate()
-    finally:
-        reopened.dispose()
+    _restart(store)
     assert _indexes(store) == before
     with store.read() as conn:
         assert deferred_indexes.pending(conn) == []
@@ -115,7 +124,7 @@ def test_migrate_builds_what_a_crashed_import_left_unbuilt(store: Store) -> None
         deferred_indexes.defer(conn, ("resource",))
     with store.write() as conn:
         for _name, sql in before:
-            conn.exec_driver_sql(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            conn.exec_driver_sql(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
         assert deferred_indexes.restore(conn)
     assert _indexes(store) == before
 
@@ -131,3 +140,99 @@ def test_a_start_during_a_live_import_leaves_the_build_to_it(store: Store) -> No
     assert not deferred_indexes.import_running(store), "the lock goes with its holder"
     store.migrate()
     assert _indexes(store) == before
+
+
+def _copy_row(conn: Any, resource_id: str) -> None:
+    """Another writer's insert of a row with an id that exists (a new pk, everything else equal)."""
+    names = [c.name for c in resource.columns if c.name != "pk"]
+    listed = ", ".join(names)
+    conn.exec_driver_sql(
+        f"INSERT INTO resource ({listed}) SELECT {listed} FROM resource WHERE id = ?", (resource_id,)
+    )
+
+
+def _ids(lines: list[bytes]) -> list[str]:
+    return [str(uuid.UUID(int=i + 1)) for i in range(len(lines))]
+
+
+def _with_ids(lines: list[bytes]) -> list[bytes]:
+    out = []
+    for line, rid in zip(lines, _ids(lines), strict=True):
+        parsed = orjson.loads(line)
+        parsed["data"]["id"] = rid
+        out.append(orjson.dumps(parsed))
+    return out
+
+
+def test_ids_stay_unique_while_their_index_is_deferred(store: Store, admin: Principal) -> None:
+    """A guard trigger refuses other writers' duplicates meanwhile, with the constraint's error;
+    an id another writer took before the import reached its line is reported for that line."""
+    lines = _with_ids(_docs(150))
+    ids = _ids(lines)
+    refused: list[str] = []
+
+    def progress(_done: int) -> None:
+        if refused:
+            return
+        with store.read() as conn:
+            assert "uq_resource_workspace_id" in deferred_indexes.pending(conn)
+        with pytest.raises(IntegrityError) as raised, store.write() as conn:
+            _copy_row(conn, ids[0])
+        refused.append(str(raised.value.orig))
+        # A resource with the id of a line still to come lands first (another import, say).
+        late = Importer(store, admin, workers=0).run([lines[120]])
+        assert (late.errors, late.total) == ([], 1)
+
+    report = Importer(store, admin, batch_size=50, workers=0).run(lines, progress=progress)
+    assert refused == ["UNIQUE constraint failed: resource.workspace_id, resource.id"]
+    assert report.errors == [(121, f"a resource with id {ids[120]} already exists")]
+    assert report.total == 149
+    with store.read() as conn:
+        assert deferred_indexes.pending(conn) == []
+        triggers = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        assert not [name for name in triggers if name.endswith("_guard")]
+        counted = conn.exec_driver_sql("SELECT count(*), count(DISTINCT id) FROM resource").one()
+    assert counted[0] == counted[1]
+    # The index itself refuses duplicates again.
+    with pytest.raises(IntegrityError), store.write() as conn:
+        _copy_row(conn, ids[1])
+
+
+def test_a_crash_with_the_unique_index_deferred_keeps_the_guard_until_the_build(
+    store: Store, admin: Principal
+) -> None:
+    before = _indexes(store)
+    with store.write() as conn:
+        dropped = deferred_indexes.defer(conn, ("resource",), ("uq_resource_workspace_id",))
+    assert "uq_resource_workspace_id" in dropped
+    report = Importer(store, admin, workers=0).run(_with_ids(_docs(3)))
+    assert report.total == 3
+    with pytest.raises(IntegrityError), store.write() as conn:
+        _copy_row(conn, _ids(_docs(3))[0])
+    _restart(store)
+    assert _indexes(store) == before
+    with store.read() as conn:
+        triggers = list(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+    assert "uq_resource_workspace_id_guard" not in triggers
+
+
+def test_children_of_parents_in_earlier_batches_are_counted(store: Store, admin: Principal) -> None:
+    folder = str(uuid.UUID(int=10**6))
+    lines = [
+        orjson.dumps({"kind": "resource", "data": {"id": folder, "entity_type": "document", "title": "f"}})
+    ]
+    lines += [
+        orjson.dumps(
+            {"kind": "resource", "data": {"entity_type": "document", "title": f"d{i}", "parent": folder}}
+        )
+        for i in range(70)
+    ]
+    report = Importer(store, admin, batch_size=25, workers=0).run(lines)
+    assert (report.errors, report.total) == ([], 71)
+    with store.read() as conn:
+        count = conn.exec_driver_sql(
+            "SELECT children_count FROM resource WHERE id = ?", (folder,)
+        ).scalar_one()
+    assert count == 70

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 
+from cairn.store import deferred_indexes
 from cairn.store.migrate import alembic_config
-from cairn.store.schema import metadata
+from cairn.store.schema import metadata, resource
 
 # Indexes only one backend can express (pg_trgm operator classes) live in migrations alone.
 BACKEND_ONLY_INDEXES = {"ix_resource_title_trgm"}
@@ -54,3 +57,56 @@ def test_search_index_pending_list_is_small_on_postgresql(store):
             "SELECT reloptions FROM pg_class WHERE relname = 'ix_resource_search_vector'"
         ).scalar_one()
     assert "gin_pending_list_limit=256" in options
+
+
+def _refuses_a_duplicate_id(store) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import IntegrityError
+
+    names = ", ".join(c.name for c in resource.columns if c.name != "pk")
+    try:
+        with store.write() as conn:
+            conn.exec_driver_sql(f"INSERT INTO resource ({names}) SELECT {names} FROM resource LIMIT 1")
+    except IntegrityError:
+        return True
+    return False
+
+
+def test_resource_ids_are_unique_by_a_named_index_both_ways(store, admin) -> None:  # type: ignore[no-untyped-def]
+    """0019_import: the unique constraint becomes a named index (SQLite: by rewriting the schema
+    text only), and back on downgrade; ids stay unique throughout and the file stays intact."""
+    from cairn.core.exchange import Importer
+
+    Importer(store, admin, workers=0).run(
+        [b'{"kind": "resource", "data": {"entity_type": "document", "title": "a"}}']
+    )
+    with store.engine.connect() as conn:
+        unique = [i["name"] for i in inspect(conn).get_indexes("resource") if i["unique"]]
+    assert unique == ["uq_resource_workspace_id"]
+    assert _refuses_a_duplicate_id(store)
+    config = alembic_config(store)
+    with store.write() as conn:
+        # As a crashed import leaves it: the downgrade builds the index its constraint needs.
+        deferred_indexes.defer(conn, ("resource",), ("uq_resource_workspace_id",))
+    with store.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0019_import-1")
+    with store.engine.connect() as conn:
+        constraints = [c["name"] for c in inspect(conn).get_unique_constraints("resource")]
+        if store.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    assert constraints == ["uq_resource_workspace_id"]
+    assert _refuses_a_duplicate_id(store)
+    with store.write() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with store.engine.connect() as conn:
+        assert [c["name"] for c in inspect(conn).get_unique_constraints("resource")] == []
+        if store.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+            autoindexes = conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'resource' AND name LIKE 'sqlite_autoindex%'"
+            ).all()
+            assert autoindexes == []
+    assert _refuses_a_duplicate_id(store)
+    with store.write() as conn:
+        deferred_indexes.restore(conn)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from multiprocessing.pool import AsyncResult
 from typing import Any, NamedTuple
 
@@ -44,6 +45,7 @@ KNOWN_IDS_LIMIT = 200_000
 # secondary indexes once at the end instead of row by row (store/deferred_indexes.py): rebuilding
 # what was there costs next to nothing, and readers of a nearly empty catalog lose little.
 DEFER_INDEXES_BELOW = 10_000
+UNIQUE_ID_INDEX = "uq_resource_workspace_id"
 IMPORT_MMAP_BYTES = 4 << 30
 # Filled in once the parent is known (and ``pk`` once the batch is inserted).
 _PLACED = (
@@ -125,6 +127,12 @@ class ImportReport:
 def parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
+    # Cached: an export stamps most lines with a few instants (datetimes are immutable).
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -335,6 +343,12 @@ class Importer:
         # (parent id, kind, integration) -> what such a child inherits (see ``_place``)
         self._inherited: dict[tuple[str, str, str | None], tuple[str | None, dict[str, Any], str]] = {}
         self._deferred: list[str] = []
+        # While the unique id index is deferred: the largest pk this import has accounted for
+        # (rows above it were added by other writers, whose ids it must learn before inserting).
+        self._seen_pk: int | None = None
+        # The pk of every cached parent once inserted: children counts of parents in earlier
+        # batches are updated by key, which needs no index on ids.
+        self._pks: dict[str, int] = {}
         self._lock = ExitStack()
 
     def run(
@@ -431,7 +445,20 @@ class Importer:
                 select(func.count()).select_from(select(resource.c.pk).limit(DEFER_INDEXES_BELOW).subquery())
             ).scalar_one()
             if held < DEFER_INDEXES_BELOW:
-                self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name))
+                # The unique id index too when every id of the workspace is in memory to check
+                # against (that is how a new catalog starts): its random-UUID inserts were the
+                # largest cost left per row. Read again under the write lock, with the largest pk,
+                # so that nobody else's row slips between the two.
+                unique: tuple[str, ...] = ()
+                if self._known_ids is not None:
+                    known = repo.all_ids_up_to(conn, self.principal.workspace_id, KNOWN_IDS_LIMIT)
+                    if known is not None:
+                        self._known_ids = known
+                        self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
+                        unique = (UNIQUE_ID_INDEX,)
+                self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name), unique)
+                if UNIQUE_ID_INDEX not in self._deferred:
+                    self._seen_pk = None
         if not self._deferred:
             self._lock.close()
 
@@ -464,6 +491,7 @@ class Importer:
             return
         errors, created = len(self.report.errors), self.report.created.copy()
         parents, collection_ids = len(self._parents), set(self._new_collections)
+        pks, seen_pk = len(self._pks), self._seen_pk
         integration_ids = None if self._integration_ids is None else set(self._integration_ids)
         try:
             added = self._write(batch)
@@ -474,6 +502,9 @@ class Importer:
             self.report.created = created
             for key in list(self._parents)[parents:]:
                 del self._parents[key]
+            for key in list(self._pks)[pks:]:
+                del self._pks[key]
+            self._seen_pk = seen_pk
             self._new_collections = collection_ids
             self._integration_ids = integration_ids
             self._known_ids = None
@@ -485,6 +516,16 @@ class Importer:
         """One write transaction for a batch; returns the ids it added."""
         ws = self.principal.workspace_id
         with self.store.write() as conn:
+            if self._seen_pk is not None and self._known_ids is not None:
+                # Without the unique index nothing else refuses a duplicate of an id another
+                # writer added meanwhile (its pk is above ours): learn those ids first.
+                self._known_ids.update(
+                    conn.execute(
+                        select(resource.c.id).where(
+                            resource.c.pk > self._seen_pk, resource.c.workspace_id == ws
+                        )
+                    ).scalars()
+                )
             if self._known_ids is not None:
                 existing = self._known_ids
             else:
@@ -508,8 +549,16 @@ class Importer:
                     self.report.errors.append((item.number, _validation_message(exc)))
                 except CairnError as exc:
                     self.report.errors.append((item.number, exc.message))
-            repo.insert_params(conn, state.rows, state.members, ws)
+            if self._seen_pk is not None:
+                with deferred_indexes.unguarded(conn):
+                    repo.insert_params(conn, state.rows, state.members, ws)
+                self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
+            else:
+                repo.insert_params(conn, state.rows, state.members, ws)
             pk_at = self._at["pk"]
+            for rid, (params, info) in state.pending.items():
+                if info is not None:
+                    self._pks[rid] = params[pk_at]
             for row in state.collection_rows:
                 row["pk"] = state.pending[row["id"]][0][pk_at]
                 collections.attach(conn, ws, row)
@@ -519,12 +568,21 @@ class Importer:
                 except CairnError as exc:
                     self.report.errors.append((number, exc.message))
             self.report.created["resource"] += len(state.rows)
-            if state.children:
+            by_pk = [{"key": self._pks[pid], "n": n} for pid, n in state.children.items() if pid in self._pks]
+            by_id = [{"pid": pid, "n": n} for pid, n in state.children.items() if pid not in self._pks]
+            if by_pk:
+                conn.execute(
+                    update(resource)
+                    .where(resource.c.pk == bindparam("key"))
+                    .values(children_count=resource.c.children_count + bindparam("n")),
+                    by_pk,
+                )
+            if by_id:
                 conn.execute(
                     update(resource)
                     .where(resource.c.workspace_id == ws, resource.c.id == bindparam("pid"))
                     .values(children_count=resource.c.children_count + bindparam("n")),
-                    [{"pid": pid, "n": n} for pid, n in state.children.items()],
+                    by_id,
                 )
         return state.pending.keys()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cairn.core.errors import InvalidInput
 from cairn.models.resources import ENTITY_TYPE_ALIASES, ENTITY_TYPES
@@ -113,6 +114,7 @@ def title_full(title: str, parent_title_full: str | None) -> str:
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=1 << 14)  # catalogs repeat their column names
 def camel_case(title: str) -> str:
     """``Sample Table`` -> ``sampleTable`` (the seed's ``title_cased`` example)."""
     words: list[str] = _WORD.findall(title)

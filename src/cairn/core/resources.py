@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -947,8 +948,15 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+# The canonical text form, which is nearly every id: checked without building a UUID (5 us a
+# call, and a bulk import checks every line's id).
+_CANONICAL_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _valid_id(value: str) -> bool:
     """Malformed ids are simply not found (never a database error)."""
+    if isinstance(value, str) and _CANONICAL_ID.fullmatch(value):
+        return True
     try:
         uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):

@@ -3,14 +3,14 @@
 Inserting a million rows into ``resource`` keeps seven secondary indexes up to date row by row,
 each a random walk down a b-tree whose pages no longer fit the cache: that was about half the
 importer's CPU. ``CREATE INDEX`` over the loaded table sorts instead, a few microseconds a row
-per index. So ``defer`` drops the secondary indexes (never a unique one: those keep ids unique
-while other writers run) and, in the same transaction, writes each one's ``CREATE INDEX`` text
-to ``deferred_index``; ``restore`` creates them again and deletes those rows, also in one
-transaction. SQLite DDL is transactional, so a crash (kill -9) at any point leaves either the
-indexes or the rows that name them, and ``Store.migrate`` (every server start, every CLI
-command) calls ``restore``: no database stays without its indexes. Meanwhile queries are
-right, only slower (a scan where the index would serve), which is why only a database with
-next to nothing in it is ever emptied of its indexes.
+per index. So ``defer`` drops the secondary indexes (a unique one only when asked, with a
+guard trigger that keeps refusing duplicates meanwhile) and, in the same transaction, writes each
+one's ``CREATE INDEX`` text to ``deferred_index``; ``restore`` creates them again and deletes
+those rows, also in one transaction. SQLite DDL is transactional, so a crash (kill -9) at any
+point leaves either the indexes or the rows that name them, and ``Store.migrate`` (every server
+start, every CLI command) calls ``restore``: no database stays without its indexes. Meanwhile
+queries are right, only slower (a scan where the index would serve), which is why only a
+database with next to nothing in it is ever emptied of its indexes.
 """
 
 from __future__ import annotations
@@ -37,25 +37,88 @@ except ImportError:  # not POSIX: no lock, and a start always builds what is def
 SORT_THREADS = 2
 
 
-def defer(conn: Connection, tables: Sequence[str]) -> list[str]:
-    """Inside a write transaction: drop the non-unique indexes of ``tables``; their names."""
+def defer(conn: Connection, tables: Sequence[str], unique: Sequence[str] = ()) -> list[str]:
+    """Inside a write transaction: drop the non-unique indexes of ``tables``, and the unique
+    indexes named in ``unique``; their names.
+
+    A dropped unique index leaves a guard trigger in its place (``guarded``): other writers'
+    inserts keep being refused on a duplicate key (by a scan instead of an index probe), with
+    the same constraint error. The bulk load itself, which checks its own keys, inserts under
+    ``unguarded``.
+    """
     if conn.dialect.name != "sqlite":
         return []
     marks = ",".join("?" for _ in tables)
     rows = conn.exec_driver_sql(
         "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        f" AND tbl_name IN ({marks}) ORDER BY name",
         tuple(tables),
     ).all()
+    rows = [row for row in rows if not _is_unique(row[2]) or row[0] in unique]
     if not rows:
         return []
     conn.execute(
         insert(deferred_index),
         [{"name": name, "table_name": table, "definition": sql} for name, table, sql in rows],
     )
-    for name, _table, _sql in rows:
+    for name, table, sql in rows:
+        guard = _guard_sql(conn, name, table) if _is_unique(sql) else None
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        if guard is not None:
+            conn.exec_driver_sql(guard)
     return [name for name, _table, _sql in rows]
+
+
+def _is_unique(definition: str) -> bool:
+    return definition.lstrip().upper().startswith("CREATE UNIQUE")
+
+
+def _guard_name(index: str) -> str:
+    return f"{index}_guard"
+
+
+def _guard_sql(conn: Connection, index: str, table: str) -> str:
+    """A trigger that refuses what the unique index ``index`` would, with SQLite's own message."""
+    columns = [row[2] for row in conn.exec_driver_sql(f'PRAGMA index_info("{index}")')]
+    if not columns or any(column is None for column in columns):
+        raise ValueError(f"index {index} is not over plain columns")
+    same = " AND ".join(f'"{column}" = new."{column}"' for column in columns)
+    message = "UNIQUE constraint failed: " + ", ".join(f"{table}.{column}" for column in columns)
+    return (
+        f'CREATE TRIGGER "{_guard_name(index)}" BEFORE INSERT ON "{table}" '
+        f'WHEN EXISTS (SELECT 1 FROM "{table}" WHERE {same}) '
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+
+
+def _guards(conn: Connection) -> list[tuple[str, str]]:
+    """The guard triggers of deferred unique indexes: (name, CREATE TRIGGER text)."""
+    names = [_guard_name(name) for name in pending(conn)]
+    if not names:
+        return []
+    marks = ",".join("?" for _ in names)
+    return [
+        (name, sql)
+        for name, sql in conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", tuple(names)
+        )
+    ]
+
+
+@contextmanager
+def unguarded(conn: Connection) -> Iterator[None]:
+    """Inside a write transaction: the guards of deferred unique indexes are off for the block
+    (the bulk load has checked its keys against everything in the table; a guard's scan per row
+    would cost more than the index it stands in for). They are back before the transaction
+    ends, so no other connection ever writes without them."""
+    guards = _guards(conn)
+    for name, _sql in guards:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        for _name, sql in guards:
+            conn.exec_driver_sql(sql)
 
 
 def pending(conn: Connection) -> list[str]:
@@ -81,6 +144,9 @@ def restore(conn: Connection) -> list[str]:
         for name, definition in rows:
             if name not in present:
                 conn.exec_driver_sql(definition)
+            # The index refuses duplicates again (and a build that found one has failed above,
+            # leaving the guard, the other indexes and the marks as they were).
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{_guard_name(name)}"')
     finally:
         conn.exec_driver_sql(f"PRAGMA threads={int(threads)}")
     conn.execute(delete(deferred_index).where(deferred_index.c.name.in_([name for name, _ in rows])))

@@ -423,8 +423,16 @@ class BulkLayout:
         except KeyError:
             values = list(self._pick({**self._defaults, **row}))
         for index in self.json_at:
-            if values[index] is not None:
-                values[index] = _json_text(values[index])
+            value = values[index]
+            if value is None:
+                continue
+            # Most list fields of a row are empty: their text is a constant.
+            if not value and value.__class__ is list:
+                values[index] = "[]"
+            elif not value and value.__class__ is dict:
+                values[index] = "{}"
+            else:
+                values[index] = _json_text(value)
         for index in self.time_at:
             if values[index] is not None:
                 values[index] = _sqlite_time(values[index])

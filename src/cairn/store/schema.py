@@ -143,8 +143,10 @@ resource = Table(
     # The number of the resource's ``teams`` list in ``team_set`` (0: no teams), kept with the
     # row by every write of ``teams`` (store/team_sets.py): what the visibility rule tests.
     Column("team_set", Integer, nullable=False, default=0, server_default="0"),
-    UniqueConstraint("workspace_id", "id", name="uq_resource_workspace_id"),
 )
+# A named index, not a table constraint (migration 0019_import): on SQLite only an index can be
+# dropped, which an import into an empty database does to build it once at the end.
+Index("uq_resource_workspace_id", resource.c.workspace_id, resource.c.id, unique=True)
 
 Index(
     "ix_resource_parent",
