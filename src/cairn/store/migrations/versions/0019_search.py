@@ -1,7 +1,7 @@
 """a text index lane without columns, so common words do not visit every column that holds them
 
 Revision ID: 0019_search
-Revises: 0018_importer
+Revises: 0019_import
 
 At 1M resources a common word ("customer") matches ~94,000 resources, ~90% of them columns
 (``customer_id``), and columns always rank in the lowest band. Counting, faceting and ranking
@@ -28,7 +28,7 @@ from types import ModuleType
 from alembic import op
 
 revision: str = "0019_search"
-down_revision: str | None = "0018_importer"
+down_revision: str | None = "0019_import"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
