@@ -34,13 +34,16 @@ def test_one_shape_serves_every_value_with_its_own_rows_and_count(api: Any) -> N
     }
     before = len(statements_of(api))
     one = catalog(api.client, {"operator": "exact", "field": "parent_id", "value": first["table"]["id"]})
+    after_one = len(statements_of(api))
     other = catalog(api.client, {"operator": "exact", "field": "parent_id", "value": second["id"]})
     assert ids(one) == {c["id"] for c in first["columns"]}
     assert one.json()["count"] == 3
     assert ids(other) == second_columns
     assert other.json()["count"] == 5
-    # Both values ran the statements of one shape.
-    assert len(statements_of(api)) == before + 1
+    # Both values ran the statements of one shape (built by the first, or by an earlier test:
+    # the cache is the process's, shared by workspaces when teams hide nothing).
+    assert after_one in (before, before + 1)
+    assert len(statements_of(api)) == after_one
     nothing = catalog(api.client, {"operator": "exact", "field": "parent_id", "value": "no-such-parent"})
     assert nothing.status_code == 200
     assert nothing.json()["count"] == 0

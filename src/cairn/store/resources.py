@@ -782,8 +782,9 @@ WIRE_PK_AT = _WIRE_AT["pk"]
 _EXTERNAL_USAGE = _WIRE_AT["external_usage"]
 
 
-def to_wire_entity(row: Row[Any], permissions: dict[str, bool]) -> dict[str, Any]:
-    """``to_entity`` of a row selected with ``wire_columns``, for serialising with orjson only:
+def to_wire_entity(row: Sequence[Any], permissions: dict[str, bool]) -> dict[str, Any]:
+    """``to_entity`` of a row selected with ``wire_columns`` (a ``Row`` or a prepared statement's
+    tuple: read by position), for serialising with orjson only:
     JSON fields are ``orjson.Fragment`` (the stored text, written out as it is), except
     ``search_metadata`` (a dict: see ``_DECODED``)."""
     # Inline, not a call per field: a scan page converts 18,000 fields (2 us per resource saved).
