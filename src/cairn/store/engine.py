@@ -10,7 +10,6 @@ row locks (``FOR UPDATE``) and atomic ``UPDATE ... SET x = x + 1`` statements in
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,6 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.selectable import FromClause
 
@@ -172,15 +170,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # On the driver's connection: through exec_driver_sql (execution context, events,
-        # result) the BEGIN of every read cost more than a page of columns' own query.
-        driver = conn.connection.dbapi_connection
-        assert driver is not None  # an open Connection holds its DBAPI connection
-        try:
-            driver.execute(begin)
-        except sqlite3.Error as exc:
-            # What exec_driver_sql raised (sqlalchemy.exc.OperationalError for a busy database).
-            raise DBAPIError.instance(begin, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
+        conn.exec_driver_sql(begin)
 
 
 def single_connection_store(url: str) -> Store:
