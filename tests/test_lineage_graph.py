@@ -195,3 +195,24 @@ def test_resources_reached_at_several_depths_do_not_hide_the_rest(api, store, ad
     cut = graph(api, root, depth=5, limit=5)
     assert cut["truncated"] is True
     assert depths(cut) == {root: 0, **dict.fromkeys(chain[:4], 1)}
+
+
+def test_hidden_resources_reached_first_do_not_cut_the_walk_short(api, store, admin, tree):
+    # A hop tests the resource it leaves, so the walk's first rows are the hub's drafts (hidden
+    # from a viewer, never walked through): they fill the first read's cap of limit + 1 rows,
+    # and the walk must be read further to find the visible resources behind them.
+    hub = table(api, tree, "hub")
+    drafts = [table(api, tree, f"d{i}", published=False) for i in range(6)]
+    shown = [table(api, tree, f"s{i}") for i in range(3)]
+    behind = table(api, tree, "behind")
+    link(store, admin, *((hub, d) for d in drafts), *((hub, s) for s in shown), (shown[0], behind))
+    link(store, admin, *((d, behind) for d in drafts))
+    viewer = api.as_role("viewer")
+    whole = graph(api, hub, headers=viewer, depth=3, limit=5)
+    assert whole["truncated"] is False
+    assert depths(whole) == {hub: 0, **dict.fromkeys(shown, 1), behind: 2}
+    cut = graph(api, hub, headers=viewer, depth=3, limit=3)
+    assert cut["truncated"] is True
+    assert depths(cut) == {hub: 0, **dict.fromkeys(shown[:2], 1)}  # nearest first, then by key
+    impact = api.client.get(f"/lineage/impact/{hub}", headers=viewer).json()
+    assert {n["id"] for n in impact["impacted"]} == {*shown, behind}

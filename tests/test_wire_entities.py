@@ -86,12 +86,14 @@ def _fully_populated(api: Any) -> str:
 
 
 def _wire_forms(service: ResourceService, principal: Principal, resource_id: str) -> list[dict[str, Any]]:
-    """The resource as the catalog list and the scan serialise it (wire form, through orjson)."""
+    """The resource as the catalog list, the scan and get by id serialise it (wire form, through
+    orjson)."""
     node = flt.parse_filter({"operator": "exact", "field": "id", "value": resource_id})
     listed = service.list(principal, filter_node=node, paging=PageRequest(), wire=True).items
     scanned = scan(service, principal, filter_node=node, wire=True).items
     assert len(listed) == len(scanned) == 1
-    return [orjson.loads(orjson.dumps(item)) for item in (listed[0], scanned[0])]
+    got = service.get(principal, resource_id, wire=True)
+    return [orjson.loads(orjson.dumps(item)) for item in (listed[0], scanned[0], got)]
 
 
 def _assert_same_as_model(service: ResourceService, principal: Principal, resource_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from cairn.models.common import iso, utc_now
+from cairn.store.prepared import Prepared
 from cairn.store.schema import Timestamp, custom_property, custom_property_value, resource_detail
 
 CP = custom_property.c
@@ -44,7 +45,7 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
 def _rows_of(
     conn: Connection,
     by_list: Select[Any] | CompoundSelect[Any],
-    by_range: Select[Any] | CompoundSelect[Any],
+    by_range: Select[Any] | CompoundSelect[Any] | Prepared,
     pks: Sequence[int],
 ) -> Iterable[Any]:
     """Side-table rows of these resources: one range query when the keys are dense (a scan page
@@ -56,7 +57,11 @@ def _rows_of(
     low, high = min(pks), max(pks)
     if high - low < _DENSE_SPREAD * len(pks):
         wanted = set(pks)
-        return (row for row in conn.execute(by_range, {"low": low, "high": high}) if row[0] in wanted)
+        bounds = {"low": low, "high": high}
+        if isinstance(by_range, Prepared):
+            return (row for row in by_range.rows(conn, bounds) if row[0] in wanted)
+        found = conn.execute(by_range, bounds)
+        return (row for row in found if row[0] in wanted)
     return (row for chunk in _chunks(pks) for row in conn.execute(by_list, {"pks": chunk}))
 
 
@@ -148,18 +153,43 @@ def _extras_statement(custom_where: Any, details_where: Any) -> CompoundSelect[A
     return union_all(values, details).order_by("resource_pk", "side", "pk")
 
 
+class _Extra(NamedTuple):
+    """A row of ``_extras_statement``."""
+
+    resource_pk: int
+    value: Any
+    created_at: Any
+    updated_at: Any
+    id: str | None
+    name: str | None
+    value_type: str | None
+    pk: int | None
+    side: int
+
+
 _EXTRAS_BY_LIST = _extras_statement(CV.resource_pk.in_(_PKS), D.resource_pk.in_(_PKS))
-_EXTRAS_BY_RANGE = _extras_statement(CV.resource_pk.between(*_PK_RANGE), D.resource_pk.between(*_PK_RANGE))
+# Every page and every resource read runs this one: prepared (see store/prepared.py).
+_EXTRAS_BY_RANGE = Prepared(
+    _extras_statement(CV.resource_pk.between(*_PK_RANGE), D.resource_pk.between(*_PK_RANGE))
+)
 
 
-def decorate(conn: Connection, rows: Sequence[Any], entities: Sequence[dict[str, Any]]) -> None:
-    """Add ``properties.custom`` and the type-specific details to entities built from ``rows``."""
-    pks = [_pk(row) for row in rows]
+def decorate(
+    conn: Connection,
+    rows: Sequence[Any],
+    entities: Sequence[dict[str, Any]],
+    *,
+    pks: Sequence[int] | None = None,
+) -> None:
+    """Add ``properties.custom`` and the type-specific details to entities built from ``rows``
+    (``pks``: their keys, for rows that are plain tuples)."""
+    pks = [_pk(row) for row in rows] if pks is None else pks
     if not pks:
         return
     details: dict[int, dict[str, Any]] = {}
     custom: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in _rows_of(conn, _EXTRAS_BY_LIST, _EXTRAS_BY_RANGE, pks):
+    for found in _rows_of(conn, _EXTRAS_BY_LIST, _EXTRAS_BY_RANGE, pks):
+        row = _Extra._make(found)
         if row.side:
             _add_custom_value(custom[row.resource_pk], row)
         else:

@@ -3,7 +3,8 @@
 Every walk is one recursive CTE over ``lineage_edge`` (no round trip per hop), the same SQL on
 SQLite and PostgreSQL. It walks integer keys only: each hop is one probe of a covering edge
 index ``(end, level, other end)`` and one of the narrow ``search_doc`` row for the visibility
-rule; titles are read once at the end, for the bounded set of nodes returned. Cycles are
+rule (of the resource a hop leaves); titles are read once at the end, for the bounded set of
+nodes returned. Cycles are
 harmless: the walk is a ``UNION`` of (resource, depth) pairs bounded by the depth, so a node is
 revisited at most once per depth. A walk never passes through a resource the caller cannot see:
 hidden resources are neither returned nor used as a bridge to what lies behind them, and a
@@ -12,12 +13,11 @@ returned node whose parent is hidden does not name it.
 The walk is breadth-first and read with a row cap. SQLite expands every row it hands out (a
 row's edges are followed when it leaves the queue), so the work is the edges of the rows read:
 the cap must be as small as it can be. A first read takes ``limit + 1`` rows: fewer means the
-walk is complete; ``limit + 1`` distinct resources prove it holds more than ``limit``
+walk is complete; ``limit + 1`` distinct visible resources prove it holds more than ``limit``
 (``truncated``), and being breadth-first they are the nearest. Only when the rows repeat a
-resource (reached again at another depth) is the walk read again with the cap of
-``(limit + 1) * (depth + 1)``: with at most ``limit`` distinct resources there are at most
-``limit * (depth + 1)`` (resource, depth) pairs, so reaching that cap proves more than
-``limit``. Both engines stop the recursion once the cap is read (SQLite runs the CTE as a
+resource (reached again at another depth) or name hidden ones is the walk read again, with a
+cap ``depth + 1`` times larger each time, until it holds ``limit + 1`` visible resources or is
+complete. Both engines stop the recursion once the cap is read (SQLite runs the CTE as a
 co-routine, PostgreSQL's recursive union is pulled lazily).
 
 Results are the wire dictionaries (no model per node: building a pydantic object per node and
@@ -26,16 +26,18 @@ edge cost more than the walk itself at a few thousand nodes).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
     Integer,
     Row,
     Select,
+    bindparam,
     cast,
     func,
     literal,
@@ -61,6 +63,7 @@ from cairn.models.graph import (
     Level,
 )
 from cairn.store import Store
+from cairn.store.prepared import Prepared
 from cairn.store.schema import Pk, lineage_edge, resource, search_doc
 
 E = lineage_edge.c
@@ -73,21 +76,70 @@ def _node_select(*extra: Any) -> Select[Any]:
     return select(R.pk, R.id, R.title, R.entity_type, R.integration_id, R.parent_id, *extra)
 
 
+def _by_id(visible: Any) -> Select[Any]:
+    return _node_select().where(visible, R.id == bindparam("rid"))
+
+
+def _by_ids(visible: Any) -> Select[Any]:
+    return _node_select().where(visible, R.id.in_(bindparam("ids", expanding=True)))
+
+
+# The edges among a graph's nodes, ``:ups`` to ``:downs``, built once (not 1,000 literals a walk).
+_EDGES_AMONG = select(E.pk, E.id, E.origin, E.upstream_pk, E.downstream_pk).where(
+    E.upstream_pk.in_(bindparam("ups", expanding=True)),
+    E.downstream_pk.in_(bindparam("downs", expanding=True)),
+    E.level == bindparam("level"),
+)
+
+
 @dataclass(frozen=True)
 class _Walk:
-    """One recursive walk: from ``seeds`` along edges of ``level``, one way."""
+    """One recursive walk from the root (``:root_pk``; with ``columns``, also the visible columns
+    of the table ``:root_id``) along edges of ``level``, one way, ``:{name}_depth`` hops."""
 
     name: str
-    seeds: Select[Any]  # (pk, depth 0)
     level: Level
     downstream: bool
+    columns: bool = False
+
+
+class _WalkRow(NamedTuple):
+    """A row of ``_walks_statement``."""
+
+    pk: int
+    id: str
+    title: str | None
+    entity_type: str
+    integration_id: str | None
+    parent_id: str | None
     depth: int
+    walk: str
+    total: int
+
+
+def _seeds(walk: _Walk, principal: Principal) -> Select[Any]:
+    """Where a walk starts: the root; at column level a table's visible columns as well."""
+    # Typed like lineage_edge's ends, so PostgreSQL accepts the recursive union.
+    root = cast(bindparam("root_pk", type_=Integer), Pk).label("pk")
+    seeds: Any = select(root, literal(0, Integer).label("depth"))
+    if walk.columns:
+        columns = select(R.pk, literal(0, Integer)).where(
+            *ResourceService.visibility_of(resource, principal),
+            R.parent_id == bindparam("root_id"),
+            R.entity_type == "column",
+        )
+        seeds = union_all(seeds, columns).subquery().select()
+    typed: Select[Any] = seeds
+    return typed
 
 
 def _cte(walk: _Walk, principal: Principal) -> CTE:
-    cte = walk.seeds.cte(walk.name, recursive=True)
-    # The narrow search documents carry the columns the visibility rule reads: a hop checks
-    # them there instead of reading the wide resource row.
+    cte = _seeds(walk, principal).cte(walk.name, recursive=True)
+    # The narrow search documents carry the columns the visibility rule reads. A hop checks the
+    # resource it leaves, not each one it reaches: a row is expanded only when it is visible,
+    # so hidden resources are never a bridge, at one probe per expanded row instead of one per
+    # edge followed (the hub's first hop alone follows 1,383 edges). Rows reached but never
+    # expanded are tested once, with their titles (``_nearest``).
     node = search_doc.alias(f"{walk.name}_node")
     start, end = (E.upstream_pk, E.downstream_pk) if walk.downstream else (E.downstream_pk, E.upstream_pk)
     # SQLite builds a Bloom filter over the whole edge (and resource) index for every walk when
@@ -96,55 +148,85 @@ def _cte(walk: _Walk, principal: Principal) -> CTE:
     # resource's edges are nearly all of one level anyway.
     step = (
         select(end.label("pk"), (cte.c.depth + 1).label("depth"))
-        .select_from(cte.join(lineage_edge, start.in_([cte.c.pk])).join(node, node.c.pk.in_([end])))
+        .select_from(cte.join(node, node.c.pk.in_([cte.c.pk])).join(lineage_edge, start.in_([cte.c.pk])))
         .where(
-            cte.c.depth < walk.depth,
-            E.level.concat("") == walk.level,
+            cte.c.depth < bindparam(f"{walk.name}_depth", type_=Integer),
             *ResourceService.visibility_of(node, principal),
+            E.level.concat("") == walk.level,
         )
     )
     return cte.union(step)
 
 
-def _nearest(walk: _Walk, principal: Principal, limit: int, cap: int) -> Select[Any]:
-    """Up to ``limit + 1`` distinct resources of a walk's first ``cap`` rows, each at its
-    smallest depth with how many rows named it, nearest first; titles are joined on these only."""
+def _nearest(walk: _Walk, principal: Principal) -> Select[Any]:
+    """Up to ``:keep`` distinct visible resources of a walk's first ``:{name}_cap`` rows, each at
+    its smallest depth, nearest first, with ``total``: how many rows were read (the cap when the
+    walk goes on beyond them); titles are joined on these only."""
     cte = _cte(walk, principal)
-    rows = select(cte.c.pk, cte.c.depth).limit(cap).subquery()
-    depth = func.min(rows.c.depth).label("depth")
+    rows = select(cte.c.pk, cte.c.depth).limit(bindparam(f"{walk.name}_cap", type_=Integer)).subquery()
     # ``walk.name`` is one of this module's constant walk names, never user input.
     nearest = (
-        select(rows.c.pk, depth, func.count().label("hits"), literal_column(f"'{walk.name}'").label("walk"))
+        select(
+            rows.c.pk,
+            func.min(rows.c.depth).label("depth"),
+            func.sum(func.count()).over().label("total"),
+            literal_column(f"'{walk.name}'").label("walk"),
+        )
         .group_by(rows.c.pk)
-        .order_by(depth, rows.c.pk)
-        .limit(limit + 1)
         .subquery()
     )
-    return _node_select(nearest.c.depth, nearest.c.walk, nearest.c.hits).join(nearest, nearest.c.pk == R.pk)
+    return (
+        _node_select(nearest.c.depth, nearest.c.walk, nearest.c.total)
+        .join(nearest, nearest.c.pk == R.pk)
+        .where(*ResourceService.visibility_of(resource, principal))
+        .order_by(nearest.c.depth, nearest.c.pk)
+        .limit(bindparam("keep", type_=Integer))
+    )
 
 
-def _walk_rows(conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int) -> list[Row[Any]]:
-    """The nearest ``limit + 1`` resources of each walk (see the module's notes on the cap)."""
-
-    def read(parts: Sequence[Select[Any]]) -> list[Row[Any]]:
-        return list(conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all())
-
-    rows = read([_nearest(w, principal, limit, limit + 1) for w in walks])
-    again = [
-        w
-        for w in walks
-        if (mine := [r for r in rows if r.walk == w.name])
-        and sum(r.hits for r in mine) > limit
-        and len(mine) <= limit
-    ]
-    if again:
-        names = {w.name for w in again}
-        rows = [r for r in rows if r.walk not in names]
-        rows += read([_nearest(w, principal, limit, (limit + 1) * (w.depth + 1)) for w in again])
-    return rows
+def _walks_statement(walks: tuple[_Walk, ...], principal: Principal) -> Prepared:
+    parts = [_nearest(w, principal) for w in walks]
+    # Each part is ordered and limited on its own: inside a UNION that takes a subquery.
+    stmt = parts[0] if len(parts) == 1 else union_all(*(select(part.subquery()) for part in parts))
+    return Prepared(stmt)
 
 
-def _node(row: Row[Any], depth: int) -> dict[str, Any]:
+def _walk_rows(
+    conn: Connection, principal: Principal, root: Row[Any], walks: Sequence[_Walk], depth: int, limit: int
+) -> list[_WalkRow]:
+    """The nearest ``limit + 1`` visible resources of each walk (see the module's notes on the cap).
+
+    A walk's rows may name resources the caller cannot see (reached, never expanded), and
+    resources again at another depth: both take rows of the cap. While a walk read its whole cap
+    without ``limit + 1`` visible resources it is read again with a cap ``depth + 1`` times
+    larger (a resource is at most ``depth + 1`` rows), until either holds or it is complete.
+    The statements are built once per caller scope and set of walks.
+    """
+    kept: list[_WalkRow] = []
+    params: dict[str, Any] = {"root_pk": root.pk, "root_id": root.id, "keep": limit + 1}
+    pending = {w.name: (w, limit + 1) for w in walks}
+    while pending:
+        shape = tuple(w for w, _ in pending.values())
+        stmt = visibility.STATEMENTS.get(
+            ("lineage_walks", visibility.scope_key(principal), shape),
+            functools.partial(_walks_statement, shape, principal),
+        )
+        for name, (_, cap) in pending.items():
+            params[f"{name}_cap"] = cap
+            params[f"{name}_depth"] = depth
+        rows = [_WalkRow._make(row) for row in stmt.rows(conn, params)]
+        again: dict[str, tuple[_Walk, int]] = {}
+        for name, (w, cap) in pending.items():
+            mine = [r for r in rows if r.walk == name]
+            if mine and mine[0].total >= cap and len(mine) <= limit:
+                again[name] = (w, cap * (depth + 1))
+            else:
+                kept += mine
+        pending = again
+    return kept
+
+
+def _node(row: Row[Any] | _WalkRow, depth: int) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
@@ -185,12 +267,13 @@ class LineageGraphService:
             raise InvalidInput(f"limit must be between 1 and {MAX_NODE_LIMIT}", field="limit")
         with self.store.read() as conn:
             root = self._root(conn, principal, resource_id)
+            columns = level == "column" and root.entity_type != "column"
             walks = [
-                _Walk(f"walk_{way}", self._seeds(principal, root, level), level, way == "downstream", depth)
+                _Walk(f"walk_{way}", level, way == "downstream", columns)
                 for way in ("downstream", "upstream")
                 if direction in (way, "both")
             ]
-            found = self._resolve(conn, principal, walks, limit)
+            found = self._resolve(conn, principal, root, walks, depth, limit)
             truncated = len(found) > limit
             kept = dict(list(found.items())[:limit])
             edges = self._edges(conn, kept, level)
@@ -211,10 +294,10 @@ class LineageGraphService:
         with self.store.read() as conn:
             root = self._root(conn, principal, resource_id)
             walks = [
-                _Walk(f"walk_{level}", self._seeds(principal, root, level), level, True, IMPACT_MAX_DEPTH)
+                _Walk(f"walk_{level}", level, True, level == "column" and root.entity_type != "column")
                 for level in ("table", "column")
             ]
-            rows = _walk_rows(conn, principal, walks, IMPACT_NODE_LIMIT)
+            rows = _walk_rows(conn, principal, root, walks, IMPACT_MAX_DEPTH, IMPACT_NODE_LIMIT)
             seeds = {root.pk} | {r.pk for r in rows if r.walk == "walk_column" and r.depth == 0}
             impacted: dict[str, dict[str, Any]] = {}
             columns: list[dict[str, Any]] = []
@@ -270,34 +353,23 @@ class LineageGraphService:
     def _root(self, conn: Connection, principal: Principal, resource_id: str) -> Row[Any]:
         row: Row[Any] | None = None
         if valid_id(resource_id):
-            stmt = _node_select().where(
-                *ResourceService.visibility_of(resource, principal), R.id == resource_id
-            )
-            row = conn.execute(stmt).first()
+            stmt = visibility.statement_for(principal, "lineage_root", _by_id)
+            row = conn.execute(stmt, {"ws": principal.workspace_id, "rid": resource_id}).first()
         if row is None:
             raise NotFound("Not found.")
         return row
 
-    @staticmethod
-    def _seeds(principal: Principal, root: Row[Any], level: Level) -> Select[Any]:
-        """Where a walk starts: the root; at column level a table's visible columns as well."""
-        # Typed like lineage_edge's ends, so PostgreSQL accepts the recursive union.
-        seeds: Any = select(cast(literal(root.pk), Pk).label("pk"), literal(0, Integer).label("depth"))
-        if level == "column" and root.entity_type != "column":
-            columns = select(R.pk, literal(0, Integer)).where(
-                *ResourceService.visibility_of(resource, principal),
-                R.parent_id == root.id,
-                R.entity_type == "column",
-            )
-            seeds = union_all(seeds, columns).subquery().select()
-        typed: Select[Any] = seeds
-        return typed
-
     def _resolve(
-        self, conn: Connection, principal: Principal, walks: Sequence[_Walk], limit: int
+        self,
+        conn: Connection,
+        principal: Principal,
+        root: Row[Any],
+        walks: Sequence[_Walk],
+        depth: int,
+        limit: int,
     ) -> dict[int, dict[str, Any]]:
         """Up to ``limit + 1`` nodes by pk, nearest first (the root once, at depth 0)."""
-        rows = _walk_rows(conn, principal, walks, limit)
+        rows = _walk_rows(conn, principal, root, walks, depth, limit)
         nodes: dict[int, dict[str, Any]] = {}
         for row in sorted(rows, key=lambda r: (r.depth, r.walk != "walk_downstream", r.pk)):
             if row.pk not in nodes and len(nodes) <= limit:
@@ -307,12 +379,10 @@ class LineageGraphService:
     @staticmethod
     def _edges(conn: Connection, nodes: dict[int, dict[str, Any]], level: Level) -> list[dict[str, Any]]:
         pks = sorted(nodes)
-        found: list[Any] = []  # rows of the select above
+        found: list[Any] = []  # rows of _EDGES_AMONG
         for start in range(0, len(pks), _CHUNK):
-            stmt = select(E.pk, E.id, E.origin, E.upstream_pk, E.downstream_pk).where(
-                E.upstream_pk.in_(pks[start : start + _CHUNK]), E.downstream_pk.in_(pks), E.level == level
-            )
-            found.extend(conn.execute(stmt).all())
+            params = {"ups": pks[start : start + _CHUNK], "downs": pks, "level": level}
+            found.extend(conn.execute(_EDGES_AMONG, params).all())
         found.sort(key=lambda row: row.pk)
         return [
             {
@@ -328,10 +398,10 @@ class LineageGraphService:
     @staticmethod
     def _visible(conn: Connection, principal: Principal, ids: Sequence[str]) -> dict[str, Row[Any]]:
         found: dict[str, Row[Any]] = {}
-        visible = ResourceService.visibility_of(resource, principal)
+        stmt = visibility.statement_for(principal, "lineage_nodes", _by_ids)
         for start in range(0, len(ids), _CHUNK):
-            stmt = _node_select().where(*visible, R.id.in_(list(ids[start : start + _CHUNK])))
-            found.update({row.id: row for row in conn.execute(stmt)})
+            params = {"ws": principal.workspace_id, "ids": list(ids[start : start + _CHUNK])}
+            found.update({row.id: row for row in conn.execute(stmt, params)})
         return found
 
 

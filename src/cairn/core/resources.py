@@ -30,6 +30,7 @@ from cairn.models.common import utc_now
 from cairn.models.resources import LIST_FIELDS, BulkUpdateItem, ResourceWrite
 from cairn.store import Store
 from cairn.store import resources as repo
+from cairn.store.prepared import Prepared
 from cairn.store.schema import integration, resource, tag
 
 DEFAULT_PAGE_SIZE = 50
@@ -123,7 +124,6 @@ _DEFAULT_SORT = tuple(flt.DEFAULT_SORT)
 class ResourceService:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._statements: visibility.ScopedStatements[repo.ListStatements] = visibility.ScopedStatements()
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -150,11 +150,30 @@ class ResourceService:
         ]
 
     def get(
-        self, principal: Principal, resource_id: str, *, entity_type: str | None = None
+        self, principal: Principal, resource_id: str, *, entity_type: str | None = None, wire: bool = False
     ) -> dict[str, Any]:
+        """``wire``: the entity only to be serialised with orjson (see ``entities``)."""
         with self.store.read() as conn:
-            row = self._visible_row(conn, principal, resource_id, entity_type)
-            return self.entity(conn, row, principal)
+            if not wire:
+                row = self._visible_row(conn, principal, resource_id, entity_type)
+                return self.entity(conn, row, principal)
+            dialect = self.store.dialect
+            stmt = visibility.statement_for(
+                principal,
+                ("wire_row_by_id", dialect),
+                lambda visible: _wire_row(visible, dialect),
+                include_stale=True,
+            )
+            found = (
+                stmt.rows(conn, {"ws": principal.workspace_id, "rid": resource_id})
+                if _valid_id(resource_id)
+                else []
+            )
+            if not found or (
+                entity_type is not None and found[0][repo.WIRE_AT["entity_type"]] != entity_type
+            ):
+                raise NotFound("Not found.")
+            return self.entities(conn, found, principal, wire=True)[0]
 
     @staticmethod
     def entity(conn: Connection, row: Row[Any] | dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -169,12 +188,16 @@ class ResourceService:
 
         ``wire``: the rows were selected with ``repo.wire_columns`` and the entities are only
         serialised with orjson (their JSON fields are pre-encoded fragments, see
-        ``repo.to_wire_entity``); the HTTP faces use it, everything that reads the values does not.
+        ``repo.to_wire_entity``; rows are read by position, so plain tuples will do); the HTTP faces
+        use it, everything that reads the values does not.
         """
         permissions = principal.permissions()
-        build = repo.to_wire_entity if wire else repo.to_entity
-        items = [build(r, permissions) for r in rows]
-        extras.decorate(conn, rows, items)
+        if wire:
+            items = [repo.to_wire_entity(r, permissions) for r in rows]
+            extras.decorate(conn, rows, items, pks=[r[repo.WIRE_PK_AT] for r in rows])
+        else:
+            items = [repo.to_entity(r, permissions) for r in rows]
+            extras.decorate(conn, rows, items)
         visibility.redact(conn, principal, items)
         return items
 
@@ -216,17 +239,17 @@ class ResourceService:
         limit = paging.page_size
         if paging.cap is not None:
             limit = max(0, min(limit, paging.cap - offset))
+        params["ws"] = principal.workspace_id
         with self.store.read() as conn:
-            rows: Sequence[Row[Any]] = []
+            rows: Sequence[Any] = []
             if limit:
-                page_params = {**params, repo.PAGE_LIMIT: limit, repo.PAGE_OFFSET: offset}
-                rows = conn.execute(statements.page, page_params).all()
+                rows = statements.rows(conn, {**params, repo.PAGE_LIMIT: limit, repo.PAGE_OFFSET: offset})
             if rows:
                 total = int(rows[0][-1])
             elif offset == 0 and limit:
                 total = 0  # an empty first page: nothing matches
             else:
-                total = int(conn.execute(statements.count, params).scalar_one())
+                total = statements.total(conn, params)
             total_pages = check_page(paging, total)
             items = self.entities(conn, rows, principal, wire=wire)
         return PageResult(
@@ -246,21 +269,27 @@ class ResourceService:
         count_up_to: int | None,
         wire: bool,
     ) -> repo.ListStatements:
-        """The statements of a list, built once per caller scope and filter shape."""
+        """The statements of a list, built once per caller scope and filter shape (run with
+        ``{"ws": workspace id}`` and the shape's values bound)."""
+        dialect = self.store.dialect
 
-        def build() -> repo.ListStatements:
-            where = self.visibility(principal, shape)
+        def build(visible: ColumnElement[bool]) -> repo.ListStatements:
+            where = visible
             if shape is not None:
                 # The filter first: SQLite tests the terms an index does not consume in the order
                 # they are written, and the filter (a type, a substring) usually rules out most
                 # entries before the team-set probe of the visibility rule has to run.
-                compiled = repo.compile_filter(shape, principal.workspace_id, self.store.dialect)
-                where = and_(compiled, where)
-            return repo.list_statements(
-                where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
-            )
+                where = and_(repo.compile_filter(shape, bindparam("ws"), dialect), where)
+            return repo.list_statements(where, shape, keys, dialect, wire=wire, count_up_to=count_up_to)
 
-        return self._statements.get(principal, (shape, keys, count_up_to, wire), build)
+        return visibility.statement_for(
+            principal,
+            ("list", dialect, shape, keys, count_up_to, wire),
+            build,
+            include_archived=flt.mentions(shape, "archived"),
+            include_stale=flt.mentions(shape, "stale"),
+            path_filter=any(flt.mentions(shape, name) for name in visibility.PATH_FIELDS),
+        )
 
     def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:
         """The parent chain of a visible resource, root first, as far up as the caller may see.
@@ -853,6 +882,11 @@ class ResourceService:
             )
             known[node.id] = (full, metadata)
             repo.update_row(conn, node.pk, workspace_id, {"title_full": full, "search_metadata": metadata})
+
+
+def _wire_row(visible: ColumnElement[bool], dialect: str) -> Prepared:
+    """One resource by ``:rid`` in the wire form, if the caller may see it (``visible_row``'s rule)."""
+    return Prepared(select(*repo.wire_columns(dialect)).where(visible, resource.c.id == bindparam("rid")))
 
 
 def _retitle_statement(visible: Any) -> Any:

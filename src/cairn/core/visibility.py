@@ -21,7 +21,6 @@ caller may (guests) or may not (editors, viewers) see, in a subquery that runs o
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -97,21 +96,20 @@ def scope_key(principal: Principal) -> tuple[Any, ...]:
 T = TypeVar("T")
 
 
-class ScopedStatements(Generic[T]):
-    """Statements built around the rule, kept per caller scope (``scope_key``) and shape: building
-    a statement (and its cache key) cost more than running it on a small page."""
+class Cached(Generic[T]):
+    """Values built once per key (statements, and what holds them), bounded: past ``size`` keys
+    it starts over (rare: that many caller scopes and shapes in one process)."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
-        self._built: dict[tuple[Any, ...], T] = {}
+        self._built: dict[Hashable, T] = {}
 
-    def get(self, principal: Principal, shape: Hashable, build: Callable[[], T]) -> T:
-        key = (scope_key(principal), shape)
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
         found = self._built.get(key)
         if found is None:
             found = build()
             if len(self._built) >= self._size:
-                self._built.clear()  # rare: as many scopes and shapes as this in one process
+                self._built.clear()
             self._built[key] = found
         return found
 
@@ -202,44 +200,46 @@ def _row_conditions(
     return conditions
 
 
-@functools.cache
-def _row_by_id(include_archived: bool, include_stale: bool, sees_drafts: bool) -> Any:
-    """``visible_row``'s statement when teams hide nothing, built once per flag combination:
-    building it (and its cache key) cost more than the indexed lookup itself."""
-    conditions = _row_conditions(resource, bindparam("ws"), include_archived, include_stale, sees_drafts)
-    return select(resource).where(*conditions, R.id == bindparam("rid"))
-
-
-_BUILT: dict[tuple[Hashable, bool, bool, bool], Any] = {}
+# Every statement built around the rule: list pages and counts, a resource by id, collections,
+# the redaction's ancestry. Building a select (and its cache key) cost more than running it on
+# the hot paths (a page of columns, a collection by name, one resource).
+STATEMENTS: Cached[Any] = Cached()
 
 
 def statement_for(
     principal: Principal,
     key: Hashable,
-    build: Callable[[ColumnElement[bool]], Any],
+    build: Callable[[ColumnElement[bool]], T],
     *,
     include_archived: bool = False,
     include_stale: bool = False,
-) -> Any:
-    """``build(resource_clause(principal))``, built once per ``key`` and flags when teams hide
-    nothing (then the clause names the workspace as ``bindparam("ws")``; callers always pass
-    ``{"ws": principal.workspace_id}``). Building a select and its cache key cost more than
-    running it on a hot path (a collection by name: the statement was half of the request).
-    A caller whose teams hide something gets a statement of its own, as before."""
-    if team_clause(principal) is not None:
-        return build(
-            resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
-        )
-    cache_key = (key, include_archived, include_stale, principal.sees_drafts)
-    stmt = _BUILT.get(cache_key)
-    if stmt is None:
-        clause = and_(
-            *_row_conditions(
+    path_filter: bool = False,
+) -> T:
+    """``build(resource_clause(principal, ...))``, built once per ``key``, flags and caller scope.
+
+    Callers always pass ``{"ws": principal.workspace_id}`` and name the workspace as
+    ``bindparam("ws")`` in what they build: when teams hide nothing (and no path filter needs
+    the hidden-ancestor test) the rule names it that way too, and one statement serves every
+    workspace and every caller of the same flags; otherwise the statement is the caller
+    scope's own (``scope_key``), its rule written with the workspace's id.
+    """
+    shared = team_clause(principal) is None and (principal.is_admin or not path_filter)
+    scope: Hashable = principal.sees_drafts if shared else scope_key(principal)
+    cache_key = (key, include_archived, include_stale, path_filter, shared, scope)
+
+    def make() -> T:
+        if shared:
+            conditions = _row_conditions(
                 resource, bindparam("ws"), include_archived, include_stale, principal.sees_drafts
             )
+            return build(and_(*conditions))
+        clause = resource_clause(
+            principal, include_archived=include_archived, include_stale=include_stale, path_filter=path_filter
         )
-        stmt = _BUILT.setdefault(cache_key, build(clause))
-    return stmt
+        return build(clause)
+
+    built: T = STATEMENTS.get(cache_key, make)
+    return built
 
 
 def visible_ids(
@@ -294,11 +294,14 @@ def visible_row(
     include_stale: bool = True,
 ) -> Any:
     """One resource by id if the caller may see it (stale ones stay reachable by id), else None."""
-    if team_clause(principal) is None:
-        stmt = _row_by_id(include_archived, include_stale, principal.sees_drafts)
-        return conn.execute(stmt, {"ws": principal.workspace_id, "rid": resource_id}).first()
-    clause = resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
-    return conn.execute(select(resource).where(clause, R.id == resource_id)).first()
+    stmt = statement_for(
+        principal, "row_by_id", _row_by_id, include_archived=include_archived, include_stale=include_stale
+    )
+    return conn.execute(stmt, {"ws": principal.workspace_id, "rid": resource_id}).first()
+
+
+def _row_by_id(visible: ColumnElement[bool]) -> Any:
+    return select(resource).where(visible, R.id == bindparam("rid"))
 
 
 # search_metadata keys that name a resource's ancestors (the ancestor's type, or its cluster).
@@ -326,15 +329,15 @@ class _Ancestor:
 def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[str, _Ancestor]:
     """These resources and all their ancestors, with whether the caller may see each: one
     recursive query up the parent links."""
-    stmt = _ANCESTRY.get(principal, None, lambda: _ancestry_statement(principal))
+    stmt = statement_for(principal, "ancestry", _ancestry_statement, include_stale=True)
     return {
         row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
-        for row in conn.execute(stmt, {"ids": ids})
+        for row in conn.execute(stmt, {"ws": principal.workspace_id, "ids": ids})
     }
 
 
-def _ancestry_statement(principal: Principal) -> Any:
-    ws = principal.workspace_id
+def _ancestry_statement(visible_clause: ColumnElement[bool]) -> Any:
+    ws: Any = bindparam("ws")
     wanted: Any = bindparam("ids", expanding=True)
     up = (
         select(R.id, R.parent_id)
@@ -345,14 +348,10 @@ def _ancestry_statement(principal: Principal) -> Any:
     up = up.union(
         select(above.c.id, above.c.parent_id).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id)
     )
-    visible = resource_clause(principal, include_stale=True).label("visible")
+    visible = visible_clause.label("visible")
     return select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
         R.workspace_id == ws, R.id.in_(select(up.c.id))
     )
-
-
-# Every list of a non-admin redacts its page through this query.
-_ANCESTRY: ScopedStatements[Any] = ScopedStatements()
 
 
 def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -42,6 +42,7 @@ from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
 from cairn.store import insert_triggers, team_sets
+from cairn.store.prepared import Prepared
 from cairn.store.schema import resource, resource_member
 
 R = resource.c
@@ -100,8 +101,9 @@ def filter_template(node: Filter | None) -> tuple[Filter | None, dict[str, Any]]
     return (None if node is None else walk(node)), params
 
 
-def compile_filter(node: Filter, workspace_id: str, dialect: str = "sqlite") -> ColumnElement[bool]:
-    """Two-valued SQL for a filter tree: NULLs never leak into NOT."""
+def compile_filter(node: Filter, workspace_id: Any, dialect: str = "sqlite") -> ColumnElement[bool]:
+    """Two-valued SQL for a filter tree: NULLs never leak into NOT. ``workspace_id``: the id, or
+    a bound parameter (statements shared by workspaces)."""
     if isinstance(node, Logical):
         parts = [compile_filter(child, workspace_id, dialect) for child in node.operands]
         if node.operator == "and":
@@ -113,7 +115,7 @@ def compile_filter(node: Filter, workspace_id: str, dialect: str = "sqlite") -> 
 
 
 def _membership(
-    workspace_id: str, field: str, value_clause: ColumnElement[bool] | None
+    workspace_id: Any, field: str, value_clause: ColumnElement[bool] | None
 ) -> ColumnElement[bool]:
     sub = select(M.resource_pk).where(M.workspace_id == workspace_id, M.field == field)
     if value_clause is not None:
@@ -121,7 +123,7 @@ def _membership(
     return R.pk.in_(sub)
 
 
-def _condition(cond: Condition, workspace_id: str, dialect: str) -> ColumnElement[bool]:
+def _condition(cond: Condition, workspace_id: Any, dialect: str) -> ColumnElement[bool]:
     spec = cond.field
     op = cond.operator
     # A bound value takes its type from the column it is compared with, as a literal would.
@@ -210,11 +212,25 @@ class ListStatements:
 
     ``page``: the rows of a page (bound ``PAGE_LIMIT`` and ``PAGE_OFFSET``), each carrying the
     count of all matches as its last column, so a page and its count are one statement (and one
-    snapshot); ``count``: the count alone, for when the page is empty.
+    snapshot); ``count``: the count alone, for when the page is empty. ``wire`` pages run
+    ``prepared`` (plain tuples, read by position); the others ``page`` (``Row`` objects).
     """
 
     page: Select[Any]
     count: Select[Any]
+    wire: bool = False
+    prepared_page: Prepared | None = None
+    prepared_count: Prepared | None = None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        if self.prepared_page is not None:
+            return self.prepared_page.rows(conn, params)
+        return conn.execute(self.page, params).all()
+
+    def total(self, conn: Connection, params: dict[str, Any]) -> int:
+        if self.prepared_count is not None:
+            return int(self.prepared_count.scalar(conn, params))
+        return int(conn.execute(self.count, params).scalar_one())
 
 
 def list_statements(
@@ -240,6 +256,8 @@ def list_statements(
     )
     if walks_usage_index(shape, keys):
         page = page.with_hint(resource, f"INDEXED BY {USAGE_INDEX}", "sqlite")
+    if wire:
+        return ListStatements(page, counted, True, Prepared(page), Prepared(counted))
     return ListStatements(page, counted)
 
 
@@ -744,6 +762,7 @@ _Fragment = orjson.Fragment
 
 _WIRE_NAMES = tuple(c.name for c in resource.columns)
 _WIRE_AT = {name: i for i, name in enumerate(_WIRE_NAMES)}
+WIRE_AT: Mapping[str, int] = _WIRE_AT  # where a row of ``wire_columns`` holds each column
 _RENAMED = {"parent": "parent_id", "integration": "integration_id"}
 # to_entity's keys, in its order (read off to_entity itself, so the two cannot drift apart).
 _WIRE_KEYS = tuple(to_entity({**dict.fromkeys(_WIRE_NAMES), "internal_usage": 0, "external_usage": 0}, {}))
@@ -767,11 +786,13 @@ _WIRE_TIME_AT = _positions(DateTime)
 _TOTAL_USAGE_AT = _WIRE_KEYS.index("total_usage")
 _PERMISSIONS_AT = _WIRE_KEYS.index("current_user_permissions")
 _INTERNAL_USAGE = _WIRE_AT["internal_usage"]
+WIRE_PK_AT = _WIRE_AT["pk"]
 _EXTERNAL_USAGE = _WIRE_AT["external_usage"]
 
 
-def to_wire_entity(row: Row[Any], permissions: dict[str, bool]) -> dict[str, Any]:
-    """``to_entity`` of a row selected with ``wire_columns``, for serialising with orjson only:
+def to_wire_entity(row: Sequence[Any], permissions: dict[str, bool]) -> dict[str, Any]:
+    """``to_entity`` of a row selected with ``wire_columns`` (a ``Row`` or a prepared statement's
+    tuple: read by position), for serialising with orjson only:
     JSON fields are ``orjson.Fragment`` (the stored text, written out as it is), except
     ``search_metadata`` (a dict: see ``_DECODED``)."""
     # Inline, not a call per field: a scan page converts 18,000 fields (2 us per resource saved).

@@ -67,7 +67,7 @@ def create_collection(principal: PrincipalDep, services: ServicesDep, body: Reso
     operation_id="collections_get",
 )
 def get_collection(collection_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    return with_etag(services.resources.get(principal, collection_id, entity_type="collection"))
+    return with_etag(services.resources.get(principal, collection_id, entity_type="collection", wire=True))
 
 
 @router.patch(

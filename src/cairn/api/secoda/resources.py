@@ -138,7 +138,7 @@ IfMatch = Annotated[
     "/resource/all/{resource_id}", response_model=Resource, responses=ERRORS, operation_id="resource_get"
 )
 def get_resource(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    return with_etag(services.resources.get(principal, resource_id))
+    return with_etag(services.resources.get(principal, resource_id, wire=True))
 
 
 @router.patch(
@@ -265,7 +265,7 @@ def _per_type_routes(entity_type: str, path: str, stem: str) -> None:
         )
 
     def get_endpoint(resource_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-        return with_etag(services.resources.get(principal, resource_id, entity_type=entity_type))
+        return with_etag(services.resources.get(principal, resource_id, entity_type=entity_type, wire=True))
 
     def update_endpoint(
         resource_id: str,
