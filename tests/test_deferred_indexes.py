@@ -236,3 +236,26 @@ def test_children_of_parents_in_earlier_batches_are_counted(store: Store, admin:
             "SELECT children_count FROM resource WHERE id = ?", (folder,)
         ).scalar_one()
     assert count == 70
+
+
+@pytest.mark.parametrize("wire", [False, True])
+def test_lists_answer_while_an_import_has_dropped_the_index_they_name(
+    store: Store, admin: Principal, wire: bool
+) -> None:
+    """A default list names ``ix_resource_usage`` (``INDEXED BY`` on SQLite), which an import
+    into an empty database drops while it runs: the list reads without the hint meanwhile."""
+    from cairn.core.resources import ResourceService
+
+    service = ResourceService(store)
+    already = service.list(admin, wire=wire).count
+    seen: list[tuple[bool, int]] = []
+
+    def progress(_done: int) -> None:
+        with store.read() as conn:
+            dropped = "ix_resource_usage" in deferred_indexes.pending(conn)
+        seen.append((dropped, service.list(admin, wire=wire).count))
+
+    report = Importer(store, admin, batch_size=50, workers=0).run(_docs(120), progress=progress)
+    assert report.errors == []
+    assert seen[0] == (True, already + 50)
+    assert service.list(admin, wire=wire).count == already + 120

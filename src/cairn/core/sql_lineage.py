@@ -31,6 +31,7 @@ from cairn.core.principal import Principal
 from cairn.core.resources import ResourceService
 from cairn.models.common import iso
 from cairn.store import Store
+from cairn.store.resources import names_missing_index
 from cairn.store.schema import integration, resource
 
 R = resource.c
@@ -236,18 +237,14 @@ def query_lineage(
 
 
 def _on_index(conn: Connection, index: str, statement: Select[Any]) -> list[Row[Any]]:
-    """The rows of ``statement``, read through ``index`` on SQLite.
-
-    An import into an (almost) empty database drops the index while it runs
-    (``store/deferred_indexes.py``), and SQLite refuses to prepare a statement naming a missing
-    one: then the statement runs as it is, correct on a catalog that small.
-    """
+    """The rows of ``statement``, read through ``index`` on SQLite (without it while a bulk
+    import has dropped it: ``names_missing_index``)."""
     if conn.dialect.name != "sqlite":
         return list(conn.execute(statement))
     try:
         return list(conn.execute(statement.with_hint(resource, f"INDEXED BY {index}", "sqlite")))
     except OperationalError as exc:
-        if "no such index" not in str(exc):
+        if not names_missing_index(exc):
             raise
         return list(conn.execute(statement))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -34,7 +34,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 from sqlalchemy.types import JSON, DateTime, String, Text
 
@@ -221,11 +221,18 @@ class ListStatements:
     wire: bool = False
     prepared_page: Prepared | None = None
     prepared_count: Prepared | None = None
+    # The same page without its index hint, for while a bulk import has dropped that index.
+    unhinted: ListStatements | None = None
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
-        if self.prepared_page is not None:
-            return self.prepared_page.rows(conn, params)
-        return conn.execute(self.page, params).all()
+        try:
+            if self.prepared_page is not None:
+                return self.prepared_page.rows(conn, params)
+            return conn.execute(self.page, params).all()
+        except OperationalError as exc:
+            if self.unhinted is None or not names_missing_index(exc):
+                raise
+            return self.unhinted.rows(conn, params)
 
     def total(self, conn: Connection, params: dict[str, Any]) -> int:
         if self.prepared_count is not None:
@@ -254,11 +261,25 @@ def list_statements(
         .limit(bindparam(PAGE_LIMIT, type_=Integer))
         .offset(bindparam(PAGE_OFFSET, type_=Integer))
     )
-    if walks_usage_index(shape, keys):
-        page = page.with_hint(resource, f"INDEXED BY {USAGE_INDEX}", "sqlite")
+    unhinted = _list_statements(page, counted, wire)
+    if not walks_usage_index(shape, keys):
+        return unhinted
+    hinted = page.with_hint(resource, f"INDEXED BY {USAGE_INDEX}", "sqlite")
+    return replace(_list_statements(hinted, counted, wire), unhinted=unhinted)
+
+
+def _list_statements(page: Select[Any], counted: Select[Any], wire: bool) -> ListStatements:
     if wire:
         return ListStatements(page, counted, True, Prepared(page), Prepared(counted))
     return ListStatements(page, counted)
+
+
+def names_missing_index(exc: OperationalError) -> bool:
+    """SQLite refused a statement whose ``INDEXED BY`` names an index that is not there: an
+    import into an (almost) empty database drops its indexes while it runs
+    (``store/deferred_indexes.py``). A statement without the hint is right, and on a catalog
+    that small, fast."""
+    return "no such index" in str(exc.orig)
 
 
 USAGE_INDEX = "ix_resource_usage"
