@@ -144,7 +144,7 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
-                path_filter=any(flt.mentions(node, name) for name in visibility.PATH_FIELDS),
+                path_filter=any(flt.mentions(node, name) for name in flt.PATH_FIELDS),
             )
         ]
 
@@ -255,8 +255,15 @@ class ResourceService:
                 # entries before the team-set probe of the visibility rule has to run.
                 compiled = repo.compile_filter(shape, principal.workspace_id, self.store.dialect)
                 where = and_(compiled, where)
+            sorts_by_path = any(key.field.name in flt.PATH_FIELDS for key in keys)
             return repo.list_statements(
-                where, shape, keys, self.store.dialect, wire=wire, count_up_to=count_up_to
+                where,
+                shape,
+                keys,
+                self.store.dialect,
+                wire=wire,
+                count_up_to=count_up_to,
+                path_hidden=visibility.under_hidden_ancestor(principal) if sorts_by_path else None,
             )
 
         return self._statements.get(principal, (shape, keys, count_up_to, wire), build)

@@ -52,7 +52,7 @@ from cairn.models.search import (
 from cairn.store import Store
 from cairn.store import resources as repo
 from cairn.store.schema import catalog_user, integration, resource, resource_member, search_doc, tag
-from cairn.store.search import Field, Term, text_index
+from cairn.store.search import Field, Term, TextIndex, text_index
 
 R = resource.c
 M = resource_member.c
@@ -134,6 +134,39 @@ class _Plan:
         return sorted(k.translate(_ASCII_LOWER) for k in keys)
 
 
+# The fields a match may be in that name nothing but the resource itself.
+_OWN_FIELDS: tuple[Field, ...] = ("title", "description", "definition")
+
+
+@dataclass(frozen=True)
+class _PathGuard:
+    """What keeps a search from matching hidden ancestors' names in a visible resource's path.
+
+    ``title_full`` (indexed, and in the ranking's path words) and the database/schema values
+    name every ancestor: a resource under an ancestor the caller may not see is found only by
+    its own fields, and never by a database or schema filter. Only resources flagged as having
+    a more restricted ancestor (``resource.hidden_above``) are checked, exactly, per caller.
+    """
+
+    under: ColumnElement[bool]
+    index: TextIndex
+    by_path: bool
+
+    @classmethod
+    def of(
+        cls, conn: Connection, principal: Principal, index: TextIndex, *, by_path: bool
+    ) -> _PathGuard | None:
+        if not visibility.has_flagged(conn, principal):
+            return None  # no resource of the workspace has an ancestor hidden from this caller
+        under = visibility.under_hidden_ancestor(principal, search_doc)
+        return None if under is None else cls(under, index, by_path)
+
+    def condition(self, terms: Sequence[Term]) -> ColumnElement[bool]:
+        if self.by_path:
+            return ~self.under
+        return or_(self.index.matches(terms, fields=_OWN_FIELDS, pk=D.pk), ~self.under)
+
+
 class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -151,7 +184,12 @@ class SearchService:
         base = and_(*ResourceService.visibility_of(search_doc, principal), *filters)
         plan = _Plan(self._terms(words, fuzzy=False), _key(words), False)
         with self.store.read() as conn:
-            facets, total = self._facets(conn, principal, self._matched(plan), base)
+            guard = _PathGuard.of(conn, principal, self.index, by_path=bool(query.database or query.schema_))
+
+            def scope(plan: _Plan) -> ColumnElement[bool]:
+                return base if guard is None else and_(base, guard.condition(plan.terms))
+
+            facets, total = self._facets(conn, principal, self._matched(plan), scope(plan))
             if total == 0 and any(self._fuzzable(w) for w in words):
                 variants = self._terms(words, fuzzy=True)
                 known = self.index.frequencies(conn, sorted({a for t in variants for a in t.alternatives}))
@@ -161,14 +199,18 @@ class SearchService:
                 corrected = self._corrected(words, variants, known)
                 if corrected is not None:
                     plan = _Plan(self._terms(corrected, fuzzy=False), _key(corrected), True)
-                    facets, total = self._facets(conn, principal, self._matched(plan), base)
+                    facets, total = self._facets(conn, principal, self._matched(plan), scope(plan))
                 if total == 0 and (terms := self._narrowed(variants, known)) is not None:
                     plan = _Plan(terms, _key(words), True, variants=True)
-                    facets, total = self._facets(conn, principal, self._matched(plan), base)
+                    facets, total = self._facets(conn, principal, self._matched(plan), scope(plan))
             total_pages = check_page(paging, total)
             columns = sum(f.count for f in facets["entity_type"] if f.value == "column")
             matched = self._matched(plan)
-            hits = self._page(conn, principal, matched, base, plan, paging, total - columns) if total else []
+            hits = (
+                self._page(conn, principal, matched, scope(plan), plan, paging, total - columns, guard)
+                if total
+                else []
+            )
         return SearchResult(
             query=query.q,
             count=total,
@@ -248,7 +290,7 @@ class SearchService:
                 conditions.append(D.pk.in_(members))
         return conditions
 
-    def _tier(self, plan: _Plan) -> ColumnElement[int]:
+    def _tier(self, plan: _Plan, under_hidden: ColumnElement[bool] | None = None) -> ColumnElement[int]:
         words = [t.alternatives[0] for t in plan.terms]
         phrase = " " + " ".join(words)
         multi = len(words) > 1
@@ -265,13 +307,16 @@ class SearchService:
         whens.append((self._has(D.title_words, phrase), 3))
         if multi:
             whens.append((self._all_words(D.title_words, words), 2))
+        # A path names the ancestors: one with a hidden ancestor must not rank by it.
+        in_path = self._has(D.path_words, phrase)
         in_context = [
-            self._has(D.path_words, phrase),
+            in_path if under_hidden is None else and_(~under_hidden, in_path),
             self.index.matches(plan.terms, fields=("description",), pk=D.pk),
         ]
         if multi:
             # A qualified name (``analytics.dim_customer``) names some of the path's parts.
-            in_context.append(self._all_words(D.path_words, words))
+            all_in_path = self._all_words(D.path_words, words)
+            in_context.append(all_in_path if under_hidden is None else and_(~under_hidden, all_in_path))
         whens.append((or_(*in_context), 1))
         return case(*whens, else_=0)
 
@@ -297,8 +342,9 @@ class SearchService:
         plan: _Plan,
         paging: PageRequest,
         non_columns: int,
+        guard: _PathGuard | None = None,
     ) -> list[SearchHit]:
-        tier = self._tier(plan).label("tier")
+        tier = self._tier(plan, None if guard is None else guard.under).label("tier")
         raw = tier * TIER_WEIGHT + D.boost
         score = case((D.entity_type == "column", raw / COLUMN_SCALE), else_=raw).label("score")
         ranked = (

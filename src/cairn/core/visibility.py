@@ -36,6 +36,7 @@ from sqlalchemy import (
     exists,
     false,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -43,7 +44,7 @@ from sqlalchemy import (
 from cairn.core.errors import NotFound
 from cairn.core.hierarchy import PATH_KEYS, title_full
 from cairn.core.principal import Principal
-from cairn.store import team_sets
+from cairn.store import ancestor_flags, team_sets
 from cairn.store.schema import membership, resource, team, team_set_member
 
 R = resource.c
@@ -303,8 +304,6 @@ def visible_row(
 
 # search_metadata keys that name a resource's ancestors (the ancestor's type, or its cluster).
 _ANCESTRY_KEYS = PATH_KEYS | {"cluster", "database", "schema", "table"}
-# Filter fields whose value names a resource's ancestors.
-PATH_FIELDS = frozenset({"title_full", "cluster", "database", "schema", "table"})
 
 
 def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) -> set[str]:
@@ -389,28 +388,83 @@ def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]
         }
 
 
-def under_hidden_ancestor(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
-    """Whether a resource has an ancestor the caller may not see (None: nothing is hidden).
+# How far up ``under_hidden_ancestor`` follows flagged ancestors one by one; a row whose
+# ancestors are still flagged that far up is treated as under a hidden one (never a leak).
+_CHAIN_DEPTH = 6
 
-    A filter on a path field (``PATH_FIELDS``) must not match such a resource, whatever the
-    filter: its stored path names the hidden ancestor, so matching it would let the caller find
-    a hidden schema's name through the children it can see. The set is built once, down the
-    parent links from the hidden resources that have children.
-    """
+
+def ancestry_mask(principal: Principal) -> int:
+    """The ``hidden_above`` bits that can hide an ancestor from this caller (0: none can)."""
     if principal.is_admin:
-        return None
-    ws = principal.workspace_id
-    hidden = resource.alias("hidden_parent")
-    child = resource.alias("hidden_child")
-    seeds = select(hidden.c.id.label("id")).where(
-        hidden.c.workspace_id == ws,
-        ~resource_clause(principal, include_stale=True, table=hidden),
-        exists().where(child.c.workspace_id == ws, child.c.parent_id == hidden.c.id),
+        return 0
+    mask = ancestor_flags.ARCHIVED
+    if not principal.sees_drafts:
+        mask |= ancestor_flags.PUBLISHED
+    if team_clause(principal) is not None:
+        mask |= ancestor_flags.TEAMS
+    return mask
+
+
+def _flagged(table: FromClause, mask: int) -> ColumnElement[bool]:
+    flagged: ColumnElement[bool] = table.c.hidden_above.op("&")(mask) != 0
+    return flagged
+
+
+def has_flagged(conn: Connection, principal: Principal) -> bool:
+    """Whether any resource of the workspace has an ancestor that may be hidden from the caller
+    (one probe of the partial index ``ix_resource_hidden_above``)."""
+    mask = ancestry_mask(principal)
+    if not mask:
+        return False
+    probe = select(R.pk).where(
+        R.workspace_id == principal.workspace_id, R.hidden_above != 0, _flagged(resource, mask)
     )
-    below = seeds.cte("under_hidden", recursive=True, nesting=True)
-    row = resource.alias("under_hidden_row")
-    below = below.union(select(row.c.id).where(row.c.workspace_id == ws, row.c.parent_id == below.c.id))
-    return table.c.id.in_(select(below.c.id))
+    return conn.execute(probe.limit(1)).first() is not None
+
+
+def _hidden_above(principal: Principal, row: FromClause, mask: int) -> ColumnElement[bool]:
+    """Whether one of ``row``'s ancestors is hidden from the caller: the parent links followed
+    up, by joins, only while the ancestor reached is flagged (above a visible, unflagged one
+    nothing is hidden); an ancestor still flagged ``_CHAIN_DEPTH`` levels up counts as hidden."""
+    ws = principal.workspace_id
+    chain = [resource.alias(f"ancestor_{depth}") for depth in range(1, _CHAIN_DEPTH + 1)]
+    joined: Any = chain[0]
+    for below, above in zip(chain, chain[1:], strict=False):
+        joined = joined.outerjoin(
+            above, and_(above.c.workspace_id == ws, above.c.id == below.c.parent_id, _flagged(below, mask))
+        )
+    hidden = [
+        and_(a.c.pk.is_not(None), ~resource_clause(principal, include_stale=True, table=a)) for a in chain
+    ]
+    return exists(
+        select(literal(1))
+        .select_from(joined)
+        .where(
+            chain[0].c.workspace_id == ws,
+            chain[0].c.id == row.c.parent_id,
+            or_(*hidden, _flagged(chain[-1], mask)),
+        )
+    )
+
+
+def under_hidden_ancestor(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
+    """Whether a resource (a row of ``table``: the resource table, an alias, or a table keyed
+    by resource ``pk`` such as the search documents) has an ancestor the caller may not see
+    (None: nothing can be hidden from this caller).
+
+    A read that matches, sorts or groups by a path field (``filters.PATH_FIELDS``) must not do so for
+    such a resource: its stored path names the hidden ancestor. Only rows whose
+    ``hidden_above`` bits concern the caller are looked at (store/ancestor_flags.py); for them
+    the parent links are followed up while the ancestors are visible and flagged too (an
+    unflagged visible ancestor has nothing hidden above it).
+    """
+    mask = ancestry_mask(principal)
+    if not mask:
+        return None
+    if "parent_id" in table.c:
+        return and_(_flagged(table, mask), _hidden_above(principal, table, mask))
+    row = resource.alias("flagged_row")
+    return exists().where(row.c.pk == table.c.pk, _flagged(row, mask), _hidden_above(principal, row, mask))
 
 
 def redact_history(conn: Connection, principal: Principal, versions: list[dict[str, Any]]) -> None:
