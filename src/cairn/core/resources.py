@@ -174,7 +174,7 @@ class ResourceService:
         build = repo.to_wire_entity if wire else repo.to_entity
         items = [build(r, permissions) for r in rows]
         extras.decorate(conn, rows, items)
-        visibility.redact(conn, principal, items)
+        visibility.redact(conn, principal, items, rows)
         return items
 
     def _visible_row(

@@ -370,7 +370,7 @@ class SearchService:
         permissions = principal.permissions()
         entities = [repo.to_entity(row, permissions) for row in ordered]
         extras.decorate(conn, ordered, entities)
-        visibility.redact(conn, principal, entities)
+        visibility.redact(conn, principal, entities, ordered)
         return [
             SearchHit(
                 resource=entity,

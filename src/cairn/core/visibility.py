@@ -22,7 +22,7 @@ caller may (guests) or may not (editors, viewers) see, in a subquery that runs o
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -136,13 +136,21 @@ def _sets_with_a_team_outside(workspace_id: str, teams: list[str]) -> Any:
     return select(_SM.set_id).where(_SM.workspace_id == workspace_id, _SM.team_id.not_in(teams))
 
 
+def teams_can_hide(principal: Principal) -> bool:
+    """Whether ``team_clause`` hides anything from this caller, without building it (building
+    the clause costs more than a hot read's query)."""
+    if principal.is_admin:
+        return False
+    return principal.is_guest or bool(principal.hidden_teams)
+
+
 def team_clause(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
     """The teams part of the rule for ``table``'s rows, or None when it cannot hide anything.
 
     The caller's teams pick the team sets it may see (a small subquery, run once) and rows are
     kept by ``team_set IN (those)``, tested inside the list indexes, which carry ``team_set``.
     """
-    if principal.is_admin:
+    if not teams_can_hide(principal):
         return None
     ws = principal.workspace_id
     no_teams = select(literal(team_sets.NO_TEAMS, Integer))
@@ -154,8 +162,6 @@ def team_clause(principal: Principal, table: FromClause = resource) -> ColumnEle
         if principal.default_team is not None and principal.default_team in principal.teams:
             sets.append(no_teams)
     else:
-        if not principal.hidden_teams:
-            return None
         # Visible unless every team is a hidden one: no teams, or some team not hidden.
         sets += [no_teams, _sets_with_a_team_outside(ws, sorted(principal.hidden_teams))]
     if not sets:
@@ -227,7 +233,7 @@ def statement_for(
     ``{"ws": principal.workspace_id}``). Building a select and its cache key cost more than
     running it on a hot path (a collection by name: the statement was half of the request).
     A caller whose teams hide something gets a statement of its own, as before."""
-    if team_clause(principal) is not None:
+    if teams_can_hide(principal):
         return build(
             resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
         )
@@ -295,11 +301,22 @@ def visible_row(
     include_stale: bool = True,
 ) -> Any:
     """One resource by id if the caller may see it (stale ones stay reachable by id), else None."""
-    if team_clause(principal) is None:
+    if not teams_can_hide(principal):
         stmt = _row_by_id(include_archived, include_stale, principal.sees_drafts)
         return conn.execute(stmt, {"ws": principal.workspace_id, "rid": resource_id}).first()
-    clause = resource_clause(principal, include_archived=include_archived, include_stale=include_stale)
-    return conn.execute(select(resource).where(clause, R.id == resource_id)).first()
+    stmt = _ROW_BY_ID.get(
+        principal,
+        (include_archived, include_stale),
+        lambda: select(resource).where(
+            resource_clause(principal, include_archived=include_archived, include_stale=include_stale),
+            R.id == bindparam("rid"),
+        ),
+    )
+    return conn.execute(stmt, {"rid": resource_id}).first()
+
+
+# A get by id (and each step of a breadcrumb) of a caller whose teams hide something.
+_ROW_BY_ID: ScopedStatements[Any] = ScopedStatements()
 
 
 # search_metadata keys that name a resource's ancestors (the ancestor's type, or its cluster).
@@ -323,8 +340,10 @@ class _Ancestor:
 
 
 def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[str, _Ancestor]:
-    """These resources and all their ancestors, with whether the caller may see each: one
-    recursive query up the parent links."""
+    """These resources and their ancestors, with whether the caller may see each: one recursive
+    query up the parent links, which goes on above a resource only while it is visible and
+    flagged (``hidden_above``): redaction stops at the nearest hidden ancestor, and nothing
+    above a visible, unflagged one is hidden."""
     stmt = _ANCESTRY.get(principal, None, lambda: _ancestry_statement(principal))
     return {
         row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
@@ -334,32 +353,53 @@ def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[st
 
 def _ancestry_statement(principal: Principal) -> Any:
     ws = principal.workspace_id
+    mask = ancestry_mask(principal)
     wanted: Any = bindparam("ids", expanding=True)
+
+    def columns(table: FromClause) -> list[Any]:
+        visible = resource_clause(principal, include_stale=True, table=table)
+        go_on = and_(visible, _flagged(table, mask)) if mask else false()
+        c = table.c
+        return [c.id, c.parent_id, c.title, c.entity_type, visible.label("visible"), go_on.label("go_on")]
+
     up = (
-        select(R.id, R.parent_id)
+        select(*columns(resource))
         .where(R.workspace_id == ws, R.id.in_(wanted))
         .cte("ancestry", recursive=True)
     )
     above = resource.alias("ancestry_row")
     up = up.union(
-        select(above.c.id, above.c.parent_id).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id)
+        select(*columns(above)).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id, up.c.go_on)
     )
-    visible = resource_clause(principal, include_stale=True).label("visible")
-    return select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
-        R.workspace_id == ws, R.id.in_(select(up.c.id))
-    )
+    return select(up.c.id, up.c.parent_id, up.c.title, up.c.entity_type, up.c.visible)
 
 
 # Every list of a non-admin redacts its page through this query.
 _ANCESTRY: ScopedStatements[Any] = ScopedStatements()
 
 
-def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:
+def _bits_of(row: Any) -> int:
+    """A row's ``hidden_above`` bits; every bit when the row does not carry them (a dict built
+    elsewhere), so that it is looked at."""
+    bits = row.get("hidden_above") if isinstance(row, dict) else getattr(row, "hidden_above", None)
+    return -1 if bits is None else int(bits)
+
+
+def redact(
+    conn: Connection, principal: Principal, entities: list[dict[str, Any]], rows: Sequence[Any] | None = None
+) -> None:
     """A visible resource under a hidden ancestor does not name it: no parent id when the parent
     is hidden, and its path (``title_full``, the ancestry keys of ``search_metadata``) starts
-    below the nearest hidden ancestor, however far up that one is."""
+    below the nearest hidden ancestor, however far up that one is.
+
+    ``rows``: the resource rows of ``entities`` (same order); only those whose ``hidden_above``
+    bits concern the caller can have anything hidden above them, so only they are looked at.
+    """
     if principal.is_admin:
         return  # an admin sees everything (and a scan page's thousand parents need not be read)
+    if rows is not None:
+        mask = ancestry_mask(principal)
+        entities = [e for e, row in zip(entities, rows, strict=True) if _bits_of(row) & mask]
     parents = [p for p in dict.fromkeys(e.get("parent") for e in entities) if p]
     if not parents:
         return
@@ -400,7 +440,7 @@ def ancestry_mask(principal: Principal) -> int:
     mask = ancestor_flags.ARCHIVED
     if not principal.sees_drafts:
         mask |= ancestor_flags.PUBLISHED
-    if team_clause(principal) is not None:
+    if teams_can_hide(principal):
         mask |= ancestor_flags.TEAMS
     return mask
 
