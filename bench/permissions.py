@@ -37,11 +37,15 @@ from cairn.core.keys import KeyResolver, create_key
 from cairn.core.people import TeamService, UserService
 from cairn.core.principal import system_principal
 from cairn.core.resources import PageRequest, ResourceService
+from cairn.core.search import SearchService
 from cairn.core.tenancy import default_workspace
 from cairn.models.people import TeamWrite, UserWrite
+from cairn.models.search import SearchQuery
 from cairn.store import Store
 
 ROLES = ("admin", "editor", "viewer", "guest_a")
+# One common word (tables and their ``customer_id`` columns) and one qualified name.
+SEARCHES = ("customer", "orders")
 
 
 def with_teams(lines: Iterator[bytes], team_a: str, team_b: str) -> Iterator[bytes]:
@@ -116,6 +120,7 @@ def main() -> None:
     # ---- in-process: the core's list (count + page + serialisation), no HTTP -------------------
     resolver = KeyResolver(store)
     service = ResourceService(store)
+    searcher = SearchService(store)
     core: dict[str, Any] = {}
     for role in ROLES:
         principal = resolver.resolve(tokens[role])
@@ -134,9 +139,18 @@ def main() -> None:
                 n,
                 cpu_of=None,
             ),
+            "search": timed(
+                lambda p=principal: searcher.search(p, SearchQuery(q=rng.choice(SEARCHES))),
+                max(20, n // 2),
+                cpu_of=None,
+            ),
         }
         counts = service.list(principal, filter_node=filter_node).count, service.list(principal).count
-        core[role]["counts"] = {"filtered": counts[0], "all": counts[1]}
+        core[role]["counts"] = {
+            "filtered": counts[0],
+            "all": counts[1],
+            **{f"search {q}": searcher.search(principal, SearchQuery(q=q)).count for q in SEARCHES},
+        }
         print(role, json.dumps(core[role]), flush=True)
     results["core"] = core
     url = store.url
@@ -169,6 +183,23 @@ def main() -> None:
                         lambda: get("/resource/catalog", {"filter": filt}), n, cpu_of=server.pid
                     ),
                     "list_all": timed(lambda: get("/resource/catalog"), max(20, n // 4), cpu_of=server.pid),
+                    "columns_of_table": timed(
+                        lambda: get(
+                            "/resource/catalog",
+                            {
+                                "filter": json.dumps(
+                                    {"operator": "exact", "field": "parent_id", "value": rng.choice(tables)}
+                                )
+                            },
+                        ),
+                        n,
+                        cpu_of=server.pid,
+                    ),
+                    "search": timed(
+                        lambda: get("/search", {"q": rng.choice(SEARCHES)}),
+                        max(20, n // 2),
+                        cpu_of=server.pid,
+                    ),
                 }
             print(role, "http", json.dumps(http[role]), flush=True)
     finally:

@@ -64,13 +64,40 @@ class World:
         return {self.ids[n] for n in VISIBLE[role]}
 
 
+def make_teams(world: World) -> None:
+    for name, kind in (("A", "CLOSED"), ("B", "CLOSED"), ("O", "OPEN")):
+        response = world.api.client.post("/auth/teams", json={"name": f"team {name}", "type": kind})
+        assert response.status_code == 201, response.text
+        world.teams[name] = response.json()["id"]
+
+
+def add_callers(world: World) -> None:
+    """A key for every role of the matrix (guests and editor_in_a act for users of their teams)."""
+    api, client = world.api, world.api.client
+    users = {
+        "guest_a": ("guest", ["A"]),
+        "guest_b": ("guest", ["B"]),
+        "editor_in_a": ("editor", ["A"]),
+    }
+    for role_name, (role, teams) in users.items():
+        email = f"{role_name}@example.com"
+        response = client.post(
+            "/user", json={"email": email, "role": role, "teams": [world.teams[t] for t in teams]}
+        )
+        assert response.status_code == 201, response.text
+        world.tokens[role_name] = create_key(
+            api.store, workspace_id=api.workspace.id, name=role_name, user=email
+        ).token
+    for role in ("editor", "viewer"):
+        world.tokens[role] = create_key(api.store, workspace_id=api.workspace.id, name=role, role=role).token
+    world.tokens["admin"] = api.headers["Authorization"].removeprefix("Bearer ")
+    world.headers = {role: {"Authorization": f"Bearer {token}"} for role, token in world.tokens.items()}
+
+
 def build(api: Any) -> World:
     world = World(api)
     client = api.client
-    for name, kind in (("A", "CLOSED"), ("B", "CLOSED"), ("O", "OPEN")):
-        response = client.post("/auth/teams", json={"name": f"team {name}", "type": kind})
-        assert response.status_code == 201, response.text
-        world.teams[name] = response.json()["id"]
+    make_teams(world)
     integration = make_integration(client)
     coll = create(
         client,
@@ -108,24 +135,7 @@ def build(api: Any) -> World:
     world.edges = edges
     assert client.delete(f"/resource/all/{world.ids['aaa-gone']}").status_code == 204
 
-    users = {
-        "guest_a": ("guest", ["A"]),
-        "guest_b": ("guest", ["B"]),
-        "editor_in_a": ("editor", ["A"]),
-    }
-    for role_name, (role, teams) in users.items():
-        email = f"{role_name}@example.com"
-        response = client.post(
-            "/user", json={"email": email, "role": role, "teams": [world.teams[t] for t in teams]}
-        )
-        assert response.status_code == 201, response.text
-        world.tokens[role_name] = create_key(
-            api.store, workspace_id=api.workspace.id, name=role_name, user=email
-        ).token
-    for role in ("editor", "viewer"):
-        world.tokens[role] = create_key(api.store, workspace_id=api.workspace.id, name=role, role=role).token
-    world.tokens["admin"] = api.headers["Authorization"].removeprefix("Bearer ")
-    world.headers = {role: {"Authorization": f"Bearer {token}"} for role, token in world.tokens.items()}
+    add_callers(world)
     return world
 
 
@@ -520,3 +530,128 @@ def test_a_too_deep_lineage_graph_is_a_400_naming_depth(api: Any) -> None:
         response = api.client.get(f"/lineage/graph/{board['id']}", params={"depth": depth}, headers=viewer)
         assert response.status_code == 400, response.text
         assert "depth" in response.json()["fields"]
+
+
+# A hierarchy for the path tests: name -> (type, parent, published, teams). The schemas are each
+# hidden from some roles; tables and the column under them are visible to more.
+TREE: dict[str, tuple[str, str | None, bool, tuple[str, ...]]] = {
+    "whdb": ("database", None, True, ()),
+    "zdraftzone": ("schema", "whdb", False, ()),
+    "tblx": ("table", "zdraftzone", True, ("A", "O")),
+    "teamzone": ("schema", "whdb", True, ("A",)),
+    "tbly": ("table", "teamzone", True, ("A", "O", "B")),
+    "coly": ("column", "tbly", True, ("A", "O", "B")),
+}
+TREE_VISIBLE: dict[str, set[str]] = {
+    "admin": set(TREE),
+    "editor": set(TREE) - {"teamzone"},
+    "editor_in_a": set(TREE),
+    "viewer": {"whdb", "tblx", "tbly", "coly"},
+    "guest_a": {"teamzone", "tblx", "tbly", "coly"},
+    "guest_b": {"tbly", "coly"},
+}
+
+
+def _ancestors(name: str) -> list[str]:
+    found: list[str] = []
+    parent = TREE[name][1]
+    while parent is not None:
+        found.append(parent)
+        parent = TREE[parent][1]
+    return found
+
+
+def _under_hidden(role: str, name: str) -> bool:
+    return any(a not in TREE_VISIBLE[role] for a in _ancestors(name))
+
+
+@pytest.fixture
+def tree_world(api: Any) -> World:
+    world = World(api)
+    make_teams(world)
+    integration = make_integration(api.client)
+    for name, (kind, parent, published, teams) in TREE.items():
+        body: dict[str, Any] = {
+            "entity_type": kind,
+            "title": name,
+            "published": published,
+            "teams": [world.teams[t] for t in teams],
+            "integration": integration,
+        }
+        if parent is not None:
+            body["parent"] = world.ids[parent]
+        world.ids[name] = create(api.client, **body)["id"]
+    add_callers(world)
+    return world
+
+
+@pytest.mark.parametrize("role", sorted(TREE_VISIBLE))
+def test_search_never_finds_a_resource_by_a_hidden_ancestors_name(tree_world: World, role: str) -> None:
+    """A visible table under a schema the caller may not see is not found (nor counted) by the
+    schema's name, which its stored path holds; whoever sees the whole path finds it by it."""
+    visible = TREE_VISIBLE[role]
+    hidden_names = set(TREE) - visible
+    for name in TREE:
+        response = tree_world.api.client.get("/search", headers=tree_world.headers[role], params={"q": name})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        expected = {r for r in visible if r == name or (name in _ancestors(r) and not _under_hidden(role, r))}
+        if name in hidden_names:
+            assert expected == set(), (role, name)
+        found = {hit["resource"]["title"] for hit in body["results"]}
+        if body["fuzzy"]:  # nothing matched as typed: a one-typo reading (tblx -> tbly) was searched
+            assert expected == set(), (role, name)
+        else:
+            assert found == expected, (role, name)
+            assert body["count"] == len(expected), (role, name)
+            facet_total = sum(f["count"] for f in body["facets"]["entity_type"])
+            assert facet_total == len(expected), (role, name)
+        shown = json.dumps([body["results"], body["facets"]])
+        for hidden in hidden_names:
+            for form in (f'"{hidden}"', f".{hidden}", f"{hidden}."):
+                assert form not in shown, (role, name, hidden)
+            assert tree_world.ids[hidden] not in shown, (role, name, hidden)
+    # a schema filter never finds what sits under a hidden schema of that name
+    for schema, words in (("teamzone", ("tbly", "coly")), ("zdraftzone", ("tblx",))):
+        for q in words:
+            params = {"q": q, "schema": schema}
+            body = tree_world.api.client.get(
+                "/search", headers=tree_world.headers[role], params=params
+            ).json()
+            expected = {
+                r
+                for r in visible
+                if (r == q or q in _ancestors(r)) and schema in _ancestors(r) and not _under_hidden(role, r)
+            }
+            assert {h["resource"]["title"] for h in body["results"]} == expected, (role, q, schema)
+            assert body["count"] == len(expected), (role, q, schema)
+
+
+@pytest.mark.parametrize("role", sorted(TREE_VISIBLE))
+def test_sorting_by_path_never_orders_by_a_hidden_ancestors_name(tree_world: World, role: str) -> None:
+    """By title_full, a resource under a hidden ancestor sorts by its own title (what it shows
+    in place of a path reaching up to that ancestor), not by the ancestor's name."""
+    for path_field in ("title_full", "schema"):
+        params = {
+            "filter": json.dumps({"operator": "in", "field": "type", "value": ["table", "column"]}),
+            "sort": json.dumps({"field": path_field, "order": "asc"}),
+            "page_size": 100,
+        }
+        response = tree_world.api.client.get(
+            "/resource/catalog", headers=tree_world.headers[role], params=params
+        )
+        assert response.status_code == 200, response.text
+        for hidden in set(TREE) - TREE_VISIBLE[role]:
+            assert hidden not in response.text, (role, hidden)
+            assert tree_world.ids[hidden] not in response.text, (role, hidden)
+        listed = [r["title"] for r in response.json()["results"]]
+        in_tree = [n for n in TREE if TREE[n][0] in ("table", "column") and n in TREE_VISIBLE[role]]
+
+        def key(name: str, path_field: str = path_field) -> tuple[str, str]:
+            if path_field == "title_full":
+                full = ".".join([*reversed(_ancestors(name)), name])
+                return (name if _under_hidden(role, name) else full, tree_world.ids[name])
+            schema = next(a for a in _ancestors(name) if TREE[a][0] == "schema")
+            return ("" if _under_hidden(role, name) else schema, tree_world.ids[name])
+
+        assert listed == sorted(in_tree, key=key), (role, path_field)

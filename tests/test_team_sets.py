@@ -57,6 +57,28 @@ def make_team(api: Any, name: str, kind: str = "CLOSED") -> str:
     return str(response.json()["id"])
 
 
+def import_into_new_workspace(api: Any) -> str:
+    """The workspace exported and imported into a new one (the import path); its id."""
+    admin = system_principal(api.workspace.id, api.workspace.organization_id)
+    lines = [orjson.dumps(line) for line in export_workspace(api.store, admin)]
+    with api.store.write() as conn:
+        org = create_organization(conn, name="copy")
+        target = create_workspace(conn, organization_id=org, name="copy")
+    report = Importer(api.store, system_principal(target.id, org)).run(lines)
+    assert report.errors == []
+    return str(target.id)
+
+
+def crawl_one_table(api: Any, tmp_path: Path) -> None:
+    """A connector crawl (the connectors' merge path) of a SQLite database with one table."""
+    source = tmp_path / "app.db"
+    with sqlite3.connect(source) as db:
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+    admin = system_principal(api.workspace.id, api.workspace.organization_id)
+    summary = crawl_sql(api.store, admin, f"sqlite:///{source}")
+    assert summary.created > 0
+
+
 def test_api_writes_keep_team_sets_exact(api):
     a, b = make_team(api, "A"), make_team(api, "B")
     first = create(api.client, entity_type="document", title="first", teams=[a])
@@ -100,27 +122,17 @@ def test_import_and_connectors_keep_team_sets_exact(api, tmp_path: Path):
     create(api.client, entity_type="document", title="one", teams=[a])
     create(api.client, entity_type="document", title="two", teams=[b, a])
     create(api.client, entity_type="document", title="three")
-    admin = system_principal(api.workspace.id, api.workspace.organization_id)
-    lines = [orjson.dumps(line) for line in export_workspace(api.store, admin)]
-    with api.store.write() as conn:
-        org = create_organization(conn, name="copy")
-        target = create_workspace(conn, organization_id=org, name="copy")
-    report = Importer(api.store, system_principal(target.id, org)).run(lines)
-    assert report.errors == []
+    target = import_into_new_workspace(api)
     with api.store.read() as conn:
         copied = conn.execute(
-            select(resource.c.title, resource.c.team_set).where(resource.c.workspace_id == target.id)
+            select(resource.c.title, resource.c.team_set).where(resource.c.workspace_id == target)
         ).all()
     numbers = {row.title: row.team_set for row in copied}
     assert numbers["three"] == team_sets.NO_TEAMS
     assert len({numbers["one"], numbers["two"], team_sets.NO_TEAMS}) == 3
     assert assert_exact(api.store) >= 8
 
-    source = tmp_path / "app.db"
-    with sqlite3.connect(source) as db:
-        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
-    summary = crawl_sql(api.store, admin, f"sqlite:///{source}")
-    assert summary.created > 0
+    crawl_one_table(api, tmp_path)
     assert_exact(api.store)
 
 

@@ -111,6 +111,11 @@ class Logical:
 Filter = Condition | Logical
 
 
+# Fields whose value names a resource's ancestors (filters and sorts on them must not reveal
+# an ancestor the caller may not see: core/visibility.py).
+PATH_FIELDS = frozenset({"title_full", "cluster", "database", "schema", "table"})
+
+
 @dataclass(frozen=True)
 class SortKey:
     field: FieldSpec

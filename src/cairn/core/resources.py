@@ -145,7 +145,7 @@ class ResourceService:
                 table=table,
                 include_archived=flt.mentions(node, "archived"),
                 include_stale=flt.mentions(node, "stale"),
-                path_filter=any(flt.mentions(node, name) for name in visibility.PATH_FIELDS),
+                path_filter=any(flt.mentions(node, name) for name in flt.PATH_FIELDS),
             )
         ]
 
@@ -195,10 +195,12 @@ class ResourceService:
         if wire:
             items = [repo.to_wire_entity(r, permissions) for r in rows]
             extras.decorate(conn, rows, items, pks=[r[repo.WIRE_PK_AT] for r in rows])
+            bits = [r[repo.WIRE_HIDDEN_ABOVE_AT] for r in rows]
         else:
             items = [repo.to_entity(r, permissions) for r in rows]
             extras.decorate(conn, rows, items)
-        visibility.redact(conn, principal, items)
+            bits = [visibility.hidden_above_bits(r) for r in rows]
+        visibility.redact(conn, principal, items, bits)
         return items
 
     def _visible_row(
@@ -272,6 +274,9 @@ class ResourceService:
         """The statements of a list, built once per caller scope and filter shape (run with
         ``{"ws": workspace id}`` and the shape's values bound)."""
         dialect = self.store.dialect
+        # A path sort orders a row under a hidden ancestor by its own title: the statement
+        # carries the caller's own hidden-ancestor test, so it is never shared across callers.
+        sorts_by_path = any(key.field.name in flt.PATH_FIELDS for key in keys)
 
         def build(visible: ColumnElement[bool]) -> repo.ListStatements:
             where = visible
@@ -280,7 +285,15 @@ class ResourceService:
                 # they are written, and the filter (a type, a substring) usually rules out most
                 # entries before the team-set probe of the visibility rule has to run.
                 where = and_(repo.compile_filter(shape, bindparam("ws"), dialect), where)
-            return repo.list_statements(where, shape, keys, dialect, wire=wire, count_up_to=count_up_to)
+            return repo.list_statements(
+                where,
+                shape,
+                keys,
+                dialect,
+                wire=wire,
+                count_up_to=count_up_to,
+                path_hidden=visibility.under_hidden_ancestor(principal) if sorts_by_path else None,
+            )
 
         return visibility.statement_for(
             principal,
@@ -288,7 +301,8 @@ class ResourceService:
             build,
             include_archived=flt.mentions(shape, "archived"),
             include_stale=flt.mentions(shape, "stale"),
-            path_filter=any(flt.mentions(shape, name) for name in visibility.PATH_FIELDS),
+            path_filter=any(flt.mentions(shape, name) for name in flt.PATH_FIELDS),
+            scoped=sorts_by_path,
         )
 
     def ancestors(self, principal: Principal, resource_id: str) -> builtins.list[dict[str, Any]]:

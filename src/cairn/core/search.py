@@ -56,7 +56,7 @@ from cairn.models.search import (
 from cairn.store import Store
 from cairn.store import resources as repo
 from cairn.store.schema import catalog_user, integration, resource, resource_member, search_doc, tag
-from cairn.store.search import Field, Lane, Term, text_index
+from cairn.store.search import Field, Lane, Term, TextIndex, text_index
 
 R = resource.c
 M = resource_member.c
@@ -177,6 +177,39 @@ class _Plan:
         return sorted(k.translate(_ASCII_LOWER) for k in keys)
 
 
+# The fields a match may be in that name nothing but the resource itself.
+_OWN_FIELDS: tuple[Field, ...] = ("title", "description", "definition")
+
+
+@dataclass(frozen=True)
+class _PathGuard:
+    """What keeps a search from matching hidden ancestors' names in a visible resource's path.
+
+    ``title_full`` (indexed, and in the ranking's path words) and the database/schema values
+    name every ancestor: a resource under an ancestor the caller may not see is found only by
+    its own fields, and never by a database or schema filter. Only resources flagged as having
+    a more restricted ancestor (``resource.hidden_above``) are checked, exactly, per caller.
+    """
+
+    under: ColumnElement[bool]
+    index: TextIndex
+    by_path: bool
+
+    @classmethod
+    def of(
+        cls, conn: Connection, principal: Principal, index: TextIndex, *, by_path: bool
+    ) -> _PathGuard | None:
+        if not visibility.has_flagged(conn, principal):
+            return None  # no resource of the workspace has an ancestor hidden from this caller
+        under = visibility.under_hidden_ancestor(principal, search_doc)
+        return None if under is None else cls(under, index, by_path)
+
+    def condition(self, terms: Sequence[Term]) -> ColumnElement[bool]:
+        if self.by_path:
+            return ~self.under
+        return or_(self.index.matches(terms, fields=_OWN_FIELDS, pk=D.pk), ~self.under)
+
+
 class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -195,7 +228,12 @@ class SearchService:
         lanes = _lanes(query.entity_type)
         plan = _Plan(self._terms(words, fuzzy=False), _key(words), False)
         with self.store.read() as conn:
-            counted = self._count(conn, principal, plan, base, lanes)
+            guard = _PathGuard.of(conn, principal, self.index, by_path=bool(query.database or query.schema_))
+
+            def scope(plan: _Plan) -> ColumnElement[bool]:
+                return base if guard is None else and_(base, guard.condition(plan.terms))
+
+            counted = self._count(conn, principal, plan, scope(plan), lanes)
             if counted.total == 0 and any(self._fuzzable(w) for w in words):
                 variants = self._terms(words, fuzzy=True)
                 known = self.index.frequencies(conn, sorted({a for t in variants for a in t.alternatives}))
@@ -205,13 +243,15 @@ class SearchService:
                 corrected = self._corrected(words, variants, known)
                 if corrected is not None:
                     plan = _Plan(self._terms(corrected, fuzzy=False), _key(corrected), True)
-                    counted = self._count(conn, principal, plan, base, lanes)
+                    counted = self._count(conn, principal, plan, scope(plan), lanes)
                 if counted.total == 0 and (terms := self._narrowed(variants, known)) is not None:
                     plan = _Plan(terms, _key(words), True, variants=True)
-                    counted = self._count(conn, principal, plan, base, lanes)
+                    counted = self._count(conn, principal, plan, scope(plan), lanes)
             total_pages = check_page(paging, counted.total)
             hits = (
-                self._page(conn, principal, plan, base, lanes, paging, counted.total) if counted.total else []
+                self._page(conn, principal, plan, scope(plan), lanes, paging, counted.total, guard)
+                if counted.total
+                else []
             )
         return SearchResult(
             query=query.q,
@@ -294,7 +334,9 @@ class SearchService:
                 conditions.append(D.pk.in_(members))
         return conditions
 
-    def _tier(self, plan: _Plan, lane: Lane) -> ColumnElement[int]:
+    def _tier(
+        self, plan: _Plan, lane: Lane, under_hidden: ColumnElement[bool] | None = None
+    ) -> ColumnElement[int]:
         words = [t.alternatives[0] for t in plan.terms]
         phrase = " " + " ".join(words)
         multi = len(words) > 1
@@ -311,13 +353,16 @@ class SearchService:
         whens.append((self._has(D.title_words, phrase), 3))
         if multi:
             whens.append((self._all_words(D.title_words, words), 2))
+        # A path names the ancestors: one with a hidden ancestor must not rank by it.
+        in_path = self._has(D.path_words, phrase)
         in_context = [
-            self._has(D.path_words, phrase),
+            in_path if under_hidden is None else and_(~under_hidden, in_path),
             self.index.matches(plan.terms, fields=("description",), pk=D.pk, lane=lane),
         ]
         if multi:
             # A qualified name (``analytics.dim_customer``) names some of the path's parts.
-            in_context.append(self._all_words(D.path_words, words))
+            all_in_path = self._all_words(D.path_words, words)
+            in_context.append(all_in_path if under_hidden is None else and_(~under_hidden, all_in_path))
         whens.append((or_(*in_context), 1))
         return case(*whens, else_=0)
 
@@ -335,12 +380,17 @@ class SearchService:
     # ---- reads -------------------------------------------------------------------------
 
     def _ranked(
-        self, plan: _Plan, lane: Lane, where: ColumnElement[bool], source: FromClause | None = None
+        self,
+        plan: _Plan,
+        lane: Lane,
+        where: ColumnElement[bool],
+        source: FromClause | None = None,
+        under_hidden: ColumnElement[bool] | None = None,
     ) -> Any:
         """The matches of ``lane`` with what orders them: ``tier`` (computed once a row), ``boost``
         and ``length``. The score, ``tier * TIER_WEIGHT + boost`` (scaled by 1 / COLUMN_SCALE
         for columns), grows with (tier, boost) and is computed from them in Python."""
-        tier = self._tier(plan, lane).label("tier")
+        tier = self._tier(plan, lane, under_hidden).label("tier")
         length = func.length(D.title_key).label("length")
         stmt = select(D.pk, D.entity_type, tier, D.boost, length)
         stmt = stmt.select_from(source if source is not None else self._matched(plan, lane))
@@ -360,20 +410,24 @@ class SearchService:
         lanes: _Lanes,
         paging: PageRequest,
         reachable: int,
+        guard: _PathGuard | None = None,
     ) -> list[SearchHit]:
         """One page of the whole ranking (score, then shorter titles, then pk), merged from the
         best non-columns and, only when they do not settle the page, the best columns. Results
         reach as far as the count (COUNT_LIMIT past it), like the pages."""
         need = min(paging.page * paging.page_size, reachable)
+        under_hidden = None if guard is None else guard.under
         order: list[Any] = []
         if lanes.entities:
-            ranked = self._ranked(plan, "entities", and_(where, D.entity_type != "column"))
+            ranked = self._ranked(
+                plan, "entities", and_(where, D.entity_type != "column"), under_hidden=under_hidden
+            )
             order = [_Ranked.of(row) for row in conn.execute(self._best(ranked, need))]
         # Every column scores below one tier (COLUMN_SCALE): when the best non-columns fill the
         # page and all reach a tier, no column can be on it.
         settled = len(order) == need and order[-1].score >= TIER_WEIGHT
         if lanes.columns and not settled:
-            order += [_Ranked.of(row) for row in self._top_columns(conn, plan, where, need)]
+            order += [_Ranked.of(row) for row in self._top_columns(conn, plan, where, need, under_hidden)]
             order.sort(key=lambda o: (-o.score, o.length, o.pk))
         order = order[(paging.page - 1) * paging.page_size : need]
         rows = {row.pk: row for row in conn.execute(select(resource).where(R.pk.in_([o.pk for o in order])))}
@@ -381,7 +435,7 @@ class SearchService:
         permissions = principal.permissions()
         entities = [repo.to_entity(row, permissions) for row in ordered]
         extras.decorate(conn, ordered, entities)
-        visibility.redact(conn, principal, entities)
+        visibility.redact(conn, principal, entities, [visibility.hidden_above_bits(r) for r in ordered])
         return [
             SearchHit(
                 resource=entity,
@@ -392,7 +446,14 @@ class SearchService:
             for o, entity in zip(order, entities, strict=True)
         ]
 
-    def _top_columns(self, conn: Connection, plan: _Plan, where: ColumnElement[bool], need: int) -> list[Any]:
+    def _top_columns(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        where: ColumnElement[bool],
+        need: int,
+        under_hidden: ColumnElement[bool] | None = None,
+    ) -> list[Any]:
         """The ``need`` best visible column matches, best first.
 
         Columns whose title is exactly the query (``customer_id`` for "customer id") are the top
@@ -409,11 +470,12 @@ class SearchService:
             if self.index.gathers_prefixes:
                 held = or_(self.index.holds(plan.whole_words(), D.pk), held)
             exact = and_(where, D.title_key == plan.key, held)
-            probe = self._ranked(plan, "columns", exact, source=search_doc)
+            probe = self._ranked(plan, "columns", exact, source=search_doc, under_hidden=under_hidden)
             found = list(conn.execute(probe.order_by(D.boost.desc(), D.pk).limit(need)))
             if len(found) == need:
                 return found
-        return list(conn.execute(self._best(self._ranked(plan, "columns", where), need)))
+        ranked = self._ranked(plan, "columns", where, under_hidden=under_hidden)
+        return list(conn.execute(self._best(ranked, need)))
 
     def _count(
         self,

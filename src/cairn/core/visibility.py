@@ -21,7 +21,7 @@ caller may (guests) or may not (editors, viewers) see, in a subquery that runs o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     exists,
     false,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -42,7 +43,7 @@ from sqlalchemy import (
 from cairn.core.errors import NotFound
 from cairn.core.hierarchy import PATH_KEYS, title_full
 from cairn.core.principal import Principal
-from cairn.store import team_sets
+from cairn.store import ancestor_flags, team_sets
 from cairn.store.schema import membership, resource, team, team_set_member
 
 R = resource.c
@@ -133,13 +134,21 @@ def _sets_with_a_team_outside(workspace_id: str, teams: list[str]) -> Any:
     return select(_SM.set_id).where(_SM.workspace_id == workspace_id, _SM.team_id.not_in(teams))
 
 
+def teams_can_hide(principal: Principal) -> bool:
+    """Whether ``team_clause`` hides anything from this caller, without building it (building
+    the clause costs more than a hot read's query)."""
+    if principal.is_admin:
+        return False
+    return principal.is_guest or bool(principal.hidden_teams)
+
+
 def team_clause(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
     """The teams part of the rule for ``table``'s rows, or None when it cannot hide anything.
 
     The caller's teams pick the team sets it may see (a small subquery, run once) and rows are
     kept by ``team_set IN (those)``, tested inside the list indexes, which carry ``team_set``.
     """
-    if principal.is_admin:
+    if not teams_can_hide(principal):
         return None
     ws = principal.workspace_id
     no_teams = select(literal(team_sets.NO_TEAMS, Integer))
@@ -151,8 +160,6 @@ def team_clause(principal: Principal, table: FromClause = resource) -> ColumnEle
         if principal.default_team is not None and principal.default_team in principal.teams:
             sets.append(no_teams)
     else:
-        if not principal.hidden_teams:
-            return None
         # Visible unless every team is a hidden one: no teams, or some team not hidden.
         sets += [no_teams, _sets_with_a_team_outside(ws, sorted(principal.hidden_teams))]
     if not sets:
@@ -214,6 +221,7 @@ def statement_for(
     include_archived: bool = False,
     include_stale: bool = False,
     path_filter: bool = False,
+    scoped: bool = False,
 ) -> T:
     """``build(resource_clause(principal, ...))``, built once per ``key``, flags and caller scope.
 
@@ -221,9 +229,11 @@ def statement_for(
     ``bindparam("ws")`` in what they build: when teams hide nothing (and no path filter needs
     the hidden-ancestor test) the rule names it that way too, and one statement serves every
     workspace and every caller of the same flags; otherwise the statement is the caller
-    scope's own (``scope_key``), its rule written with the workspace's id.
+    scope's own (``scope_key``), its rule written with the workspace's id. ``scoped``: what
+    ``build`` adds depends on the caller (a path sort's hidden-ancestor test), so the statement
+    is always the caller scope's own.
     """
-    shared = team_clause(principal) is None and (principal.is_admin or not path_filter)
+    shared = not scoped and not teams_can_hide(principal) and (principal.is_admin or not path_filter)
     scope: Hashable = principal.sees_drafts if shared else scope_key(principal)
     cache_key = (key, include_archived, include_stale, path_filter, shared, scope)
 
@@ -306,8 +316,6 @@ def _row_by_id(visible: ColumnElement[bool]) -> Any:
 
 # search_metadata keys that name a resource's ancestors (the ancestor's type, or its cluster).
 _ANCESTRY_KEYS = PATH_KEYS | {"cluster", "database", "schema", "table"}
-# Filter fields whose value names a resource's ancestors.
-PATH_FIELDS = frozenset({"title_full", "cluster", "database", "schema", "table"})
 
 
 def hidden_among(conn: Connection, principal: Principal, ids: list[str | None]) -> set[str]:
@@ -327,39 +335,63 @@ class _Ancestor:
 
 
 def _ancestry(conn: Connection, principal: Principal, ids: list[str]) -> dict[str, _Ancestor]:
-    """These resources and all their ancestors, with whether the caller may see each: one
-    recursive query up the parent links."""
-    stmt = statement_for(principal, "ancestry", _ancestry_statement, include_stale=True)
+    """These resources and their ancestors, with whether the caller may see each: one recursive
+    query up the parent links, which goes on above a resource only while it is visible and
+    flagged (``hidden_above``): redaction stops at the nearest hidden ancestor, and nothing
+    above a visible, unflagged one is hidden."""
+    stmt = STATEMENTS.get(("ancestry", scope_key(principal)), lambda: _ancestry_statement(principal))
     return {
         row.id: _Ancestor(row.parent_id, row.title, row.entity_type, bool(row.visible))
         for row in conn.execute(stmt, {"ws": principal.workspace_id, "ids": ids})
     }
 
 
-def _ancestry_statement(visible_clause: ColumnElement[bool]) -> Any:
-    ws: Any = bindparam("ws")
+def _ancestry_statement(principal: Principal) -> Any:
+    ws = principal.workspace_id
+    mask = ancestry_mask(principal)
     wanted: Any = bindparam("ids", expanding=True)
+
+    def columns(table: FromClause) -> list[Any]:
+        visible = resource_clause(principal, include_stale=True, table=table)
+        go_on = and_(visible, _flagged(table, mask)) if mask else false()
+        c = table.c
+        return [c.id, c.parent_id, c.title, c.entity_type, visible.label("visible"), go_on.label("go_on")]
+
     up = (
-        select(R.id, R.parent_id)
+        select(*columns(resource))
         .where(R.workspace_id == ws, R.id.in_(wanted))
         .cte("ancestry", recursive=True)
     )
     above = resource.alias("ancestry_row")
     up = up.union(
-        select(above.c.id, above.c.parent_id).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id)
+        select(*columns(above)).where(above.c.workspace_id == ws, above.c.id == up.c.parent_id, up.c.go_on)
     )
-    visible = visible_clause.label("visible")
-    return select(R.id, R.parent_id, R.title, R.entity_type, visible).where(
-        R.workspace_id == ws, R.id.in_(select(up.c.id))
-    )
+    return select(up.c.id, up.c.parent_id, up.c.title, up.c.entity_type, up.c.visible)
 
 
-def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]]) -> None:
+def hidden_above_bits(row: Any) -> int:
+    """A resource row's ``hidden_above`` bits; every bit when the row does not carry them (a dict
+    built elsewhere), so that it is looked at."""
+    bits = row.get("hidden_above") if isinstance(row, dict) else getattr(row, "hidden_above", None)
+    return -1 if bits is None else int(bits)
+
+
+def redact(
+    conn: Connection, principal: Principal, entities: list[dict[str, Any]], bits: Sequence[int] | None = None
+) -> None:
     """A visible resource under a hidden ancestor does not name it: no parent id when the parent
     is hidden, and its path (``title_full``, the ancestry keys of ``search_metadata``) starts
-    below the nearest hidden ancestor, however far up that one is."""
+    below the nearest hidden ancestor, however far up that one is.
+
+    ``bits``: the ``hidden_above`` bits of ``entities``' rows (same order, see
+    ``hidden_above_bits``); only those whose bits concern the caller can have anything hidden
+    above them, so only they are looked at.
+    """
     if principal.is_admin:
         return  # an admin sees everything (and a scan page's thousand parents need not be read)
+    if bits is not None:
+        mask = ancestry_mask(principal)
+        entities = [e for e, b in zip(entities, bits, strict=True) if b & mask]
     parents = [p for p in dict.fromkeys(e.get("parent") for e in entities) if p]
     if not parents:
         return
@@ -388,28 +420,83 @@ def redact(conn: Connection, principal: Principal, entities: list[dict[str, Any]
         }
 
 
-def under_hidden_ancestor(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
-    """Whether a resource has an ancestor the caller may not see (None: nothing is hidden).
+# How far up ``under_hidden_ancestor`` follows flagged ancestors one by one; a row whose
+# ancestors are still flagged that far up is treated as under a hidden one (never a leak).
+_CHAIN_DEPTH = 6
 
-    A filter on a path field (``PATH_FIELDS``) must not match such a resource, whatever the
-    filter: its stored path names the hidden ancestor, so matching it would let the caller find
-    a hidden schema's name through the children it can see. The set is built once, down the
-    parent links from the hidden resources that have children.
-    """
+
+def ancestry_mask(principal: Principal) -> int:
+    """The ``hidden_above`` bits that can hide an ancestor from this caller (0: none can)."""
     if principal.is_admin:
-        return None
-    ws = principal.workspace_id
-    hidden = resource.alias("hidden_parent")
-    child = resource.alias("hidden_child")
-    seeds = select(hidden.c.id.label("id")).where(
-        hidden.c.workspace_id == ws,
-        ~resource_clause(principal, include_stale=True, table=hidden),
-        exists().where(child.c.workspace_id == ws, child.c.parent_id == hidden.c.id),
+        return 0
+    mask = ancestor_flags.ARCHIVED
+    if not principal.sees_drafts:
+        mask |= ancestor_flags.PUBLISHED
+    if teams_can_hide(principal):
+        mask |= ancestor_flags.TEAMS
+    return mask
+
+
+def _flagged(table: FromClause, mask: int) -> ColumnElement[bool]:
+    flagged: ColumnElement[bool] = table.c.hidden_above.op("&")(mask) != 0
+    return flagged
+
+
+def has_flagged(conn: Connection, principal: Principal) -> bool:
+    """Whether any resource of the workspace has an ancestor that may be hidden from the caller
+    (one probe of the partial index ``ix_resource_hidden_above``)."""
+    mask = ancestry_mask(principal)
+    if not mask:
+        return False
+    probe = select(R.pk).where(
+        R.workspace_id == principal.workspace_id, R.hidden_above != 0, _flagged(resource, mask)
     )
-    below = seeds.cte("under_hidden", recursive=True, nesting=True)
-    row = resource.alias("under_hidden_row")
-    below = below.union(select(row.c.id).where(row.c.workspace_id == ws, row.c.parent_id == below.c.id))
-    return table.c.id.in_(select(below.c.id))
+    return conn.execute(probe.limit(1)).first() is not None
+
+
+def _hidden_above(principal: Principal, row: FromClause, mask: int) -> ColumnElement[bool]:
+    """Whether one of ``row``'s ancestors is hidden from the caller: the parent links followed
+    up, by joins, only while the ancestor reached is flagged (above a visible, unflagged one
+    nothing is hidden); an ancestor still flagged ``_CHAIN_DEPTH`` levels up counts as hidden."""
+    ws = principal.workspace_id
+    chain = [resource.alias(f"ancestor_{depth}") for depth in range(1, _CHAIN_DEPTH + 1)]
+    joined: Any = chain[0]
+    for below, above in zip(chain, chain[1:], strict=False):
+        joined = joined.outerjoin(
+            above, and_(above.c.workspace_id == ws, above.c.id == below.c.parent_id, _flagged(below, mask))
+        )
+    hidden = [
+        and_(a.c.pk.is_not(None), ~resource_clause(principal, include_stale=True, table=a)) for a in chain
+    ]
+    return exists(
+        select(literal(1))
+        .select_from(joined)
+        .where(
+            chain[0].c.workspace_id == ws,
+            chain[0].c.id == row.c.parent_id,
+            or_(*hidden, _flagged(chain[-1], mask)),
+        )
+    )
+
+
+def under_hidden_ancestor(principal: Principal, table: FromClause = resource) -> ColumnElement[bool] | None:
+    """Whether a resource (a row of ``table``: the resource table, an alias, or a table keyed
+    by resource ``pk`` such as the search documents) has an ancestor the caller may not see
+    (None: nothing can be hidden from this caller).
+
+    A read that matches, sorts or groups by a path field (``filters.PATH_FIELDS``) must not do so for
+    such a resource: its stored path names the hidden ancestor. Only rows whose
+    ``hidden_above`` bits concern the caller are looked at (store/ancestor_flags.py); for them
+    the parent links are followed up while the ancestors are visible and flagged too (an
+    unflagged visible ancestor has nothing hidden above it).
+    """
+    mask = ancestry_mask(principal)
+    if not mask:
+        return None
+    if "parent_id" in table.c:
+        return and_(_flagged(table, mask), _hidden_above(principal, table, mask))
+    row = resource.alias("flagged_row")
+    return exists().where(row.c.pk == table.c.pk, _flagged(row, mask), _hidden_above(principal, row, mask))
 
 
 def redact_history(conn: Connection, principal: Principal, versions: list[dict[str, Any]]) -> None:

@@ -21,12 +21,14 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     false,
     func,
     insert,
     literal,
     not_,
+    null,
     or_,
     select,
     text,
@@ -38,10 +40,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 from sqlalchemy.types import JSON, DateTime, String, Text
 
-from cairn.core.filters import Condition, FieldSpec, Filter, Logical, SortKey
+from cairn.core.filters import PATH_FIELDS, Condition, FieldSpec, Filter, Logical, SortKey
 from cairn.models.common import iso
 from cairn.models.resources import LIST_FIELDS
-from cairn.store import insert_triggers, team_sets
+from cairn.store import ancestor_flags, insert_triggers, team_sets
 from cairn.store.prepared import Prepared
 from cairn.store.schema import resource, resource_member
 
@@ -170,10 +172,17 @@ def _condition(cond: Condition, workspace_id: Any, dialect: str) -> ColumnElemen
     return and_(col.is_not(None), equal) if spec.nullable else equal
 
 
-def order_by(keys: Sequence[SortKey], dialect: str) -> list[Any]:
+def order_by(
+    keys: Sequence[SortKey], dialect: str, *, path_hidden: ColumnElement[bool] | None = None
+) -> list[Any]:
+    """``path_hidden``: whether a row has an ancestor the caller may not see; such a row sorts
+    by its own title in place of ``title_full`` and as NULL in place of an ancestor's name
+    (``database``, ``schema``, ...), so its place in the list reveals no hidden name."""
     clauses: list[Any] = []
     for key in keys:
         col = _column(key.field)
+        if path_hidden is not None and key.field.name in PATH_FIELDS:
+            col = case((path_hidden, R.title if key.field.name == "title_full" else null()), else_=col)
         clause = col.desc() if key.descending else col.asc()
         # NULLs are the smallest value on both backends (SQLite's native order).
         if key.field.nullable and dialect == "postgresql":
@@ -248,16 +257,18 @@ def list_statements(
     *,
     wire: bool = False,
     count_up_to: int | None = None,
+    path_hidden: ColumnElement[bool] | None = None,
 ) -> ListStatements:
     """The statements of a list: ``where`` is the visibility rule and the compiled ``shape``.
 
-    ``wire``: rows in the form ``to_wire_entity`` reads (see ``wire_columns``)."""
+    ``wire``: rows in the form ``to_wire_entity`` reads (see ``wire_columns``); ``path_hidden``:
+    see ``order_by``."""
     counted = _count_statement(where, count_up_to)
     columns = wire_columns(dialect) if wire else (resource,)
     page = (
         select(*columns, counted.scalar_subquery().label("list_total"))
         .where(where)
-        .order_by(*order_by(keys, dialect))
+        .order_by(*order_by(keys, dialect, path_hidden=path_hidden))
         .limit(bindparam(PAGE_LIMIT, type_=Integer))
         .offset(bindparam(PAGE_OFFSET, type_=Integer))
     )
@@ -360,6 +371,18 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
         numbers = team_sets.ids_for(conn, workspace_id, [row.get("teams") for row in same])
         for row, number in zip(same, numbers, strict=True):
             row["team_set"] = number
+        new = [
+            ancestor_flags.NewRow(
+                row["id"],
+                row.get("parent_id"),
+                bool(row.get("published")),
+                bool(row.get("archived")),
+                ancestor_flags.teams_of(row.get("teams")),
+            )
+            for row in same
+        ]
+        for row, bits in zip(same, ancestor_flags.assign(conn, workspace_id, new), strict=True):
+            row["hidden_above"] = bits
     with insert_triggers.once_per_batch(conn, resource.name, len(rows)):
         executemany(conn, resource, rows)
     members: list[dict[str, Any]] = []
@@ -382,15 +405,29 @@ def insert_params(
     layout = BulkLayout.of(resource, conn.dialect.name)
     at = layout.index["pk"]
     team_set_at = layout.index["team_set"]
-    numbers = team_sets.ids_for(
-        conn,
-        workspace_id,
-        [[value for field, value in pairs if field == "teams"] if pairs else None for pairs in members],
-    )
+    teams = [[value for field, value in pairs if field == "teams"] if pairs else None for pairs in members]
+    numbers = team_sets.ids_for(conn, workspace_id, teams)
+    id_at, parent_at = layout.index["id"], layout.index["parent_id"]
+    published_at, archived_at = layout.index["published"], layout.index["archived"]
+    new = [
+        ancestor_flags.NewRow(
+            row[id_at],
+            row[parent_at],
+            bool(row[published_at]),
+            bool(row[archived_at]),
+            ancestor_flags.teams_of(row_teams),
+        )
+        for row, row_teams in zip(rows, teams, strict=True)
+    ]
+    flags = ancestor_flags.assign(conn, workspace_id, new)
+    flags_at = layout.index["hidden_above"]
     member_rows: list[dict[str, Any]] = []
-    for pk, row, pairs, number in zip(allocate_pks(conn, len(rows)), rows, members, numbers, strict=True):
+    for pk, row, pairs, number, bits in zip(
+        allocate_pks(conn, len(rows)), rows, members, numbers, flags, strict=True
+    ):
         row[at] = pk
         row[team_set_at] = number
+        row[flags_at] = bits
         member_rows.extend(
             {"resource_pk": pk, "workspace_id": workspace_id, "field": field, "value": value}
             for field, value in pairs
@@ -557,6 +594,8 @@ def update_row(conn: Connection, pk: int, workspace_id: str, values: dict[str, A
         # One statement object for every plain update: only the SET keys vary, and SQLAlchemy
         # caches a compiled form per key set instead of building a statement per call.
         conn.execute(_UPDATE_BY_PK, {**values, "row_pk": pk})
+    if not ancestor_flags.INHERITED.isdisjoint(values):
+        ancestor_flags.refresh(conn, [pk])
     changed_lists = [f for f in LIST_FIELDS if f in values]
     if changed_lists:
         conn.execute(delete(resource_member).where(M.resource_pk == pk, M.field.in_(changed_lists)))
@@ -570,6 +609,8 @@ def update_rows(conn: Connection, changes: list[dict[str, Any]]) -> None:
     same keys (no list fields: their membership rows are ``update_row``'s)."""
     if changes:
         conn.execute(_UPDATE_BY_PK, changes)
+        if not ancestor_flags.INHERITED.isdisjoint(changes[0]):
+            ancestor_flags.refresh(conn, [change["row_pk"] for change in changes])
 
 
 def parents_among(conn: Connection, workspace_id: str, ids: Iterable[str]) -> set[str]:
@@ -647,6 +688,7 @@ def set_archived(conn: Connection, pks: Sequence[int], *, archived_at: datetime 
                 archived=archived_at is not None, archived_at=archived_at, updated_at=archived_at or _now()
             )
         )
+    ancestor_flags.refresh(conn, pks)
 
 
 def _now() -> datetime:
@@ -808,6 +850,7 @@ _TOTAL_USAGE_AT = _WIRE_KEYS.index("total_usage")
 _PERMISSIONS_AT = _WIRE_KEYS.index("current_user_permissions")
 _INTERNAL_USAGE = _WIRE_AT["internal_usage"]
 WIRE_PK_AT = _WIRE_AT["pk"]
+WIRE_HIDDEN_ABOVE_AT = _WIRE_AT["hidden_above"]
 _EXTERNAL_USAGE = _WIRE_AT["external_usage"]
 
 

@@ -143,6 +143,9 @@ resource = Table(
     # The number of the resource's ``teams`` list in ``team_set`` (0: no teams), kept with the
     # row by every write of ``teams`` (store/team_sets.py): what the visibility rule tests.
     Column("team_set", Integer, nullable=False, default=0, server_default="0"),
+    # Bits saying which of the row's ancestors may be more restricted than the row itself (0:
+    # none), kept by store/ancestor_flags.py on every write: reads check the few flagged rows.
+    Column("hidden_above", Integer, nullable=False, default=0, server_default="0"),
 )
 # A named index, not a table constraint (migration 0019_import): on SQLite only an index can be
 # dropped, which an import into an empty database does to build it once at the end.
@@ -199,6 +202,15 @@ Index(
     resource.c.stale,
     resource.c.team_set,
     resource.c.published,
+)
+# The flagged rows only (few in most catalogs): whether a workspace has any is one probe. Partial,
+# so the planner never weighs it for another query.
+Index(
+    "ix_resource_hidden_above",
+    resource.c.workspace_id,
+    resource.c.hidden_above,
+    sqlite_where=resource.c.hidden_above != 0,
+    postgresql_where=resource.c.hidden_above != 0,
 )
 Index("ix_resource_integration", resource.c.workspace_id, resource.c.integration_id)
 Index("ix_resource_databuilder", resource.c.workspace_id, resource.c.databuilder_id)
