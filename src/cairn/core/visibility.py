@@ -369,6 +369,28 @@ def _ancestry_statement(principal: Principal) -> Any:
     return select(up.c.id, up.c.parent_id, up.c.title, up.c.entity_type, up.c.visible)
 
 
+def hidden_paths(conn: Connection, principal: Principal, ids: Sequence[str]) -> set[str]:
+    """Of these resource ids, those hidden from the caller or under a hidden ancestor: a visible
+    resource whose parent is one of them is under an ancestor the caller may not see."""
+    if principal.is_admin or not ids:
+        return set()
+    chain = _ancestry(conn, principal, list(dict.fromkeys(ids)))
+    hidden: set[str] = set()
+    for start in ids:
+        node: str | None = start
+        for _ in range(64):
+            ancestor = chain.get(node) if node is not None else None
+            if ancestor is None:
+                break  # the chain ends above a visible, unflagged one: nothing hidden
+            if not ancestor.visible:
+                hidden.add(start)
+                break
+            node = ancestor.parent_id
+        else:
+            hidden.add(start)  # still flagged that far up: treated as hidden (never a leak)
+    return hidden
+
+
 def hidden_above_bits(row: Any) -> int:
     """A resource row's ``hidden_above`` bits; every bit when the row does not carry them (a dict
     built elsewhere), so that it is looked at."""
