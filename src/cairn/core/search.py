@@ -526,7 +526,8 @@ class SearchService:
         members = self._has_list_members(conn, principal.workspace_id)
         entities = 0
         if lanes.entities:
-            matched = self._visible(plan, "entities", and_(where, D.entity_type != "column"), limit + 1)
+            bound = self._bound(conn, plan.terms, "entities", limit + 1)
+            matched = self._visible(plan, "entities", and_(where, D.entity_type != "column"), bound)
             entities = self._group(conn, principal, matched, counts, members)
         columns = 0
         # Past the limit already, the columns would change neither the total nor the facets.
@@ -544,7 +545,8 @@ class SearchService:
                 whole = self._visible(plan, "columns", only_columns, room, terms=plan.whole_words())
                 columns = int(conn.execute(select(func.count()).select_from(whole)).scalar_one())
             if columns < room:
-                matched = self._visible(plan, "columns", only_columns, room)
+                bound = self._bound(conn, plan.terms, "columns", room)
+                matched = self._visible(plan, "columns", only_columns, bound)
                 columns = self._group(conn, principal, matched, column_counts, members=False)
             if entities + columns <= limit:
                 for name, values in column_counts.items():
@@ -567,27 +569,35 @@ class SearchService:
         }
         return _Counted(facets, entities + columns if exact else limit, exact)
 
-    def _indexed(self, conn: Connection, terms: tuple[Term, ...], limit: int) -> int:
-        """How many resources hold ``terms``, counted up to ``limit``, visible or not."""
-        found = self.index.hits(terms).limit(limit).subquery("indexed")
+    def _indexed(self, conn: Connection, terms: tuple[Term, ...], limit: int, lane: Lane = "all") -> int:
+        """How many resources of ``lane`` hold ``terms``, counted up to ``limit``, visible or not."""
+        found = self.index.hits(terms, lane=lane).limit(limit).subquery("indexed")
         return int(conn.execute(select(func.count()).select_from(found)).scalar_one())
+
+    def _bound(self, conn: Connection, terms: tuple[Term, ...], lane: Lane, limit: int) -> int | None:
+        """``limit``, or None when the index holds no more matches than that: a LIMIT keeps
+        SQLite from flattening the grouped subquery (a co-routine per row, about +70% for the
+        5,500 non-column matches of "customer" at 1M), and counting index entries alone is cheap."""
+        if self.store.dialect != "sqlite":
+            return limit  # PostgreSQL plans the LIMIT without that cost: no probe
+        return limit if self._indexed(conn, terms, limit + 1, lane) > limit else None
 
     def _visible(
         self,
         plan: _Plan,
         lane: Lane,
         where: ColumnElement[bool],
-        limit: int,
+        limit: int | None,
         terms: tuple[Term, ...] | None = None,
     ) -> Any:
-        """The first ``limit`` visible matches of ``lane`` in index order (their facet values)."""
-        return (
+        """The first ``limit`` visible matches of ``lane`` in index order (their facet values);
+        every one with no limit."""
+        visible = (
             select(D.pk, D.entity_type, D.integration_id, D.database, D.schema)
             .select_from(self._matched(plan, lane, terms))
             .where(where)
-            .limit(limit)
-            .subquery("visible")
         )
+        return (visible if limit is None else visible.limit(limit)).subquery("visible")
 
     @staticmethod
     def _group(
