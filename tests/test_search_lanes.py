@@ -15,12 +15,14 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from cairn.cli.main import app as cli
+from cairn.core import exchange
 from cairn.core import search as core_search
 from cairn.core.exchange import Importer
 from cairn.core.principal import Principal
 from cairn.core.search import SearchService
 from cairn.models.search import SearchQuery, SearchResult
 from cairn.store import Store
+from cairn.store.search import FTS_TABLES, merge_segments
 from tests.helpers import create, make_integration
 
 
@@ -248,3 +250,38 @@ def test_the_lane_follows_imports(store, admin, size):
         result = SearchService(store).search(admin, SearchQuery(q=q, entity_type=[kind]))
         assert result.count > 0
         assert {h.resource["entity_type"] for h in result.results} == {kind}
+
+
+def _segments(store: Store) -> dict[str, int]:
+    with store.read() as conn:
+        return {
+            name: conn.execute(text(f"SELECT count(DISTINCT segid) FROM {name}_idx")).scalar_one()
+            for name in FTS_TABLES
+        }
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_an_import_leaves_each_text_index_table_in_one_segment(store, admin, monkeypatch):
+    """A bulk load flushes a segment per batch; each term lookup seeks in every one of them."""
+    monkeypatch.setattr(exchange, "ANALYZE_AFTER", 500)
+    lines = list(_generated(900))
+    before = {q: SearchService(store).search(admin, SearchQuery(q=q)).count for q in ("db", "id", "custmer")}
+    assert before == {"db": 0, "id": 0, "custmer": 0}
+    report = Importer(store, admin, workers=0, batch_size=100).run(iter(lines))
+    assert report.errors == []
+    assert _segments(store) == dict.fromkeys(FTS_TABLES, 1)
+    assert _lane_mismatches(store) == []
+    searched = SearchService(store).search(admin, SearchQuery(q="custmer"))
+    assert searched.fuzzy
+    assert searched.count > 0
+    # Below the threshold nothing is merged: batches of 50 leave several segments behind.
+    monkeypatch.setattr(exchange, "ANALYZE_AFTER", 10_000)
+    more = Importer(store, admin, workers=0, batch_size=50).run(
+        orjson.dumps(line) for line in catalog(300, seed=4)
+    )
+    assert more.errors == []
+    assert max(_segments(store).values()) > 1
+    with store.write() as conn:
+        merge_segments(conn)
+    assert _segments(store) == dict.fromkeys(FTS_TABLES, 1)
+    assert _lane_mismatches(store) == []

@@ -223,6 +223,23 @@ class TsvectorIndex:
         return found
 
 
+# The FTS5 tables of the text index: every resource, and the non-columns' lane (0019_search).
+FTS_TABLES = ("resource_fts", "resource_fts_entities")
+
+
+def merge_segments(conn: Connection) -> None:
+    """SQLite: merge each FTS5 table of the text index into one segment (its ``optimize``).
+
+    A bulk load leaves a segment per flushed batch that automerge has not folded yet (20 after
+    a 1M import); every term lookup seeks in each of them, so the few hundred variant lookups
+    of a typo search cost 11 ms instead of 1.3 ms at 1M, and every query pays a little. About
+    1.2 s a table at 1M. PostgreSQL's GIN index keeps a small pending list instead (0017)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name in FTS_TABLES:
+        conn.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('optimize')")
+
+
 def text_index(dialect: str) -> TextIndex:
     if dialect == "sqlite":
         return Fts5Index()
@@ -231,4 +248,15 @@ def text_index(dialect: str) -> TextIndex:
     raise ValueError(f"no text index for {dialect}")
 
 
-__all__ = ["ALL_FIELDS", "Field", "Lane", "Fts5Index", "Term", "TextIndex", "TsvectorIndex", "text_index"]
+__all__ = [
+    "ALL_FIELDS",
+    "FTS_TABLES",
+    "Field",
+    "Fts5Index",
+    "Lane",
+    "Term",
+    "TextIndex",
+    "TsvectorIndex",
+    "merge_segments",
+    "text_index",
+]
