@@ -551,10 +551,10 @@ class Importer:
                     self.report.errors.append((item.number, exc.message))
             if self._seen_pk is not None:
                 with deferred_indexes.unguarded(conn):
-                    repo.insert_params(conn, state.rows, state.members, ws)
+                    repo.insert_params(conn, state.rows, state.members, ws, self._pks)
                 self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
             else:
-                repo.insert_params(conn, state.rows, state.members, ws)
+                repo.insert_params(conn, state.rows, state.members, ws, self._pks)
             pk_at = self._at["pk"]
             for rid, (params, info) in state.pending.items():
                 if info is not None:

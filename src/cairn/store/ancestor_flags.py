@@ -22,7 +22,7 @@ teams or parent), refreshed down the subtree, stopping below rows whose bits did
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +75,19 @@ def _node(row: Any) -> Node:
     return Node(bool(row.published), bool(row.archived), teams_of(row.teams), int(row.hidden_above))
 
 
-def _nodes(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, Node]:
+def _nodes(
+    conn: Connection, workspace_id: str, ids: Iterable[str], pks: Mapping[str, int] | None = None
+) -> dict[str, Node]:
+    """The nodes of these ids; those in ``pks`` are read by key (a bulk import that has deferred
+    the unique id index knows the pks of its parents, and a lookup by id would scan the table)."""
     found: dict[str, Node] = {}
-    wanted = sorted(set(ids))
+    known = pks or {}
+    wanted = sorted(i for i in set(ids) if i not in known)
+    by_pk = sorted(known[i] for i in set(ids) if i in known)
+    for start in range(0, len(by_pk), 500):
+        chunk_pks = by_pk[start : start + 500]
+        stmt = select(*_NODE_COLUMNS).where(R.workspace_id == workspace_id, R.pk.in_(chunk_pks))
+        found.update((row.id, _node(row)) for row in conn.execute(stmt))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = select(*_NODE_COLUMNS).where(R.workspace_id == workspace_id, R.id.in_(chunk))
@@ -94,11 +104,14 @@ class NewRow:
     teams: frozenset[str]
 
 
-def assign(conn: Connection, workspace_id: str, rows: Sequence[NewRow]) -> list[int]:
-    """The bits of rows about to be inserted (their parents stored, or among ``rows``)."""
+def assign(
+    conn: Connection, workspace_id: str, rows: Sequence[NewRow], parent_pks: Mapping[str, int] | None = None
+) -> list[int]:
+    """The bits of rows about to be inserted (their parents stored, or among ``rows``);
+    ``parent_pks``: the pks of stored parents where the caller knows them."""
     batch = {row.id: row for row in rows}
     outside = {r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in batch}
-    known = _nodes(conn, workspace_id, outside) if outside else {}
+    known = _nodes(conn, workspace_id, outside, parent_pks) if outside else {}
     bits: dict[str, int] = {}
 
     def resolve(row: NewRow) -> int:

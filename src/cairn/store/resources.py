@@ -393,12 +393,17 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def insert_params(
-    conn: Connection, rows: list[list[Any]], members: list[list[tuple[str, str]]], workspace_id: str
+    conn: Connection,
+    rows: list[list[Any]],
+    members: list[list[tuple[str, str]]],
+    workspace_id: str,
+    parent_pks: Mapping[str, int] | None = None,
 ) -> None:
     """Bulk insert of resource rows already converted by ``BulkLayout.params`` (the import path).
 
     ``members[i]`` holds the (field, value) pairs of ``rows[i]``'s list fields. Keys are
     allocated up front so the insert is a plain ``executemany`` (no RETURNING round trips).
+    ``parent_pks``: the pks of stored parents the caller knows (read by key, not by id).
     """
     if not rows:
         return
@@ -419,7 +424,7 @@ def insert_params(
         )
         for row, row_teams in zip(rows, teams, strict=True)
     ]
-    flags = ancestor_flags.assign(conn, workspace_id, new)
+    flags = ancestor_flags.assign(conn, workspace_id, new, parent_pks)
     flags_at = layout.index["hidden_above"]
     member_rows: list[dict[str, Any]] = []
     for pk, row, pairs, number, bits in zip(
