@@ -57,6 +57,7 @@ def test_import_drops_secondary_indexes_and_builds_them_at_the_end(store: Store,
     dropped = seen[0]
     assert "ix_resource_parent" in dropped
     assert "ix_resource_member_lookup" in dropped
+    assert "ix_search_doc_title_key" in dropped
     assert "uq_resource_workspace_id" in dropped, "ids are checked in memory meanwhile"
     assert not any(name.startswith("sqlite_autoindex") for name, _ in before)
     assert _indexes(store) == before, "every index is back, with the same definition"

@@ -36,7 +36,7 @@ from cairn.models.resources import LIST_FIELDS, ResourceWrite
 from cairn.store import Store, deferred_indexes
 from cairn.store import resources as repo
 from cairn.store.engine import SQLITE_MMAP_BYTES
-from cairn.store.schema import collection, integration, resource, resource_member
+from cairn.store.schema import collection, integration, resource, resource_member, search_doc
 
 BATCH = 50_000  # lines per write transaction: larger batches rewrite fewer index pages
 CHUNK = 1_000  # lines per worker task
@@ -456,7 +456,10 @@ class Importer:
                         self._known_ids = known
                         self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
                         unique = (UNIQUE_ID_INDEX,)
-                self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name), unique)
+                # search_doc too: its title-key index takes each row at a random place, and the
+                # pages it dirties made every commit rewrite most of it.
+                tables = (resource.name, resource_member.name, search_doc.name)
+                self._deferred = deferred_indexes.defer(conn, tables, unique)
                 if UNIQUE_ID_INDEX not in self._deferred:
                     self._seen_pk = None
         if not self._deferred:
