@@ -35,6 +35,12 @@ except ImportError:  # not POSIX: no lock, and a start always builds what is def
 # Sorting threads for CREATE INDEX (SQLite's multi-threaded sorter): the load is over, so the
 # validation workers' core is free.
 SORT_THREADS = 2
+# The page cache while the indexes are built (KiB, as PRAGMA cache_size takes it negative). The
+# sorter holds up to a cache's worth of keys in memory and, when they all fit, sorts them on the
+# building thread alone: the import's 256 MiB cache held a whole 1M-row index, so the helper
+# threads never ran. Runs of 16 MiB are sorted by the helpers while the scan goes on, then
+# merged by them (one index at 1M, quiet machine: 3.7 -> 1.8 s wall, 3.7 -> 3.1 s CPU).
+SORT_CACHE_KIB = 16384
 
 
 def defer(conn: Connection, tables: Sequence[str], unique: Sequence[str] = ()) -> list[str]:
@@ -139,7 +145,9 @@ def restore(conn: Connection) -> list[str]:
         return []
     present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
     threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA threads={SORT_THREADS}")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
     try:
         for name, definition in rows:
             if name not in present:
@@ -149,6 +157,7 @@ def restore(conn: Connection) -> list[str]:
             conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{_guard_name(name)}"')
     finally:
         conn.exec_driver_sql(f"PRAGMA threads={int(threads)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     conn.execute(delete(deferred_index).where(deferred_index.c.name.in_([name for name, _ in rows])))
     return [name for name, _ in rows]
 
