@@ -423,7 +423,7 @@ class Importer:
                 if self._deferred:
                     # Also when the import fails half-way: the batches that landed are indexed
                     # now, not at the next start.
-                    with self.store.write() as conn:
+                    with deferred_indexes.sorting_threads(self.store), self.store.write() as conn:
                         deferred_indexes.restore(conn)
         if self.report.total >= 10_000:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load.
