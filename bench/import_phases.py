@@ -24,6 +24,7 @@ from bench.__main__ import OUT
 from bench.generate import write
 from bench.imports import _children_cpu, _empty_workspace
 from cairn.core.exchange import Importer
+from cairn.store import resources
 
 
 def main() -> None:
@@ -66,6 +67,18 @@ def main() -> None:
             calls["COMMIT"] += 1
 
     store.write = timed_write  # type: ignore[method-assign]
+    # Bulk inserts go to the driver's cursor (no SQLAlchemy events): timed around the call.
+    insert_many = resources._insert_many
+
+    def timed_insert_many(conn: Connection, layout: resources.BulkLayout, rows: Any) -> None:
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        insert_many(conn, layout, rows)
+        kind = f"INSERT INTO {layout.table} (bulk, driver)"
+        cpu[kind] += time.thread_time() - cpu0
+        wall[kind] += time.perf_counter() - wall0
+        calls[kind] += 1
+
+    resources._insert_many = timed_insert_many  # type: ignore[assignment]
     load = os.getloadavg()
     wall0, thread0, process0, workers0 = (
         time.perf_counter(),

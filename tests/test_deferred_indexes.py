@@ -57,6 +57,7 @@ def test_import_drops_secondary_indexes_and_builds_them_at_the_end(store: Store,
     dropped = seen[0]
     assert "ix_resource_parent" in dropped
     assert "ix_resource_member_lookup" in dropped
+    assert "ix_search_doc_title_key" in dropped
     assert "uq_resource_workspace_id" in dropped, "ids are checked in memory meanwhile"
     assert not any(name.startswith("sqlite_autoindex") for name, _ in before)
     assert _indexes(store) == before, "every index is back, with the same definition"
@@ -259,3 +260,23 @@ def test_lists_answer_while_an_import_has_dropped_the_index_they_name(
     assert report.errors == []
     assert seen[0] == (True, already + 50)
     assert service.list(admin, wire=wire).count == already + 120
+
+
+def test_the_builds_sort_with_temporary_files_and_the_connection_gets_memory_back(
+    store: Store, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's sorter starts its helper threads only with temporary storage in files."""
+    seen: list[int] = []
+    restore = deferred_indexes.restore
+
+    def spying_restore(conn: Any) -> list[str]:
+        seen.append(int(conn.exec_driver_sql("PRAGMA temp_store").scalar_one()))
+        return restore(conn)
+
+    monkeypatch.setattr(deferred_indexes, "restore", spying_restore)
+    report = Importer(store, admin, batch_size=50, workers=0).run(_docs(120))
+    assert report.total == 120
+    assert seen == [1], "FILE while the indexes are built"
+    with store.write() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2
+        assert deferred_indexes.pending(conn) == []

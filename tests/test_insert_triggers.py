@@ -233,6 +233,8 @@ def _sql_words(conn: sqlite3.Connection, value: str | None) -> tuple[str, str]:
     st.one_of(
         st.none(),
         st.text(alphabet=st.sampled_from("aZ_ .-/:,;()[]{}\"'#@&+=!?*|\t\nÄßÜx9 "), max_size=40),
+        # ASCII only: the native words take a bytes path there.
+        st.text(alphabet=st.sampled_from("aZqQ_ .-/:,;()[]{}\"'#@&+=!?*|\t\n9 "), max_size=60),
         st.text(max_size=30),
     )
 )

@@ -37,7 +37,7 @@ from cairn.store import Store, deferred_indexes
 from cairn.store import resources as repo
 from cairn.store import search as search_index
 from cairn.store.engine import SQLITE_MMAP_BYTES
-from cairn.store.schema import collection, integration, resource, resource_member
+from cairn.store.schema import collection, integration, resource, resource_member, search_doc
 
 # An import of at least this many resources ends with fresh planner statistics and a merged
 # text index (both cost about a second a table at 1M; smaller imports leave them to later ones).
@@ -428,7 +428,7 @@ class Importer:
                 if self._deferred:
                     # Also when the import fails half-way: the batches that landed are indexed
                     # now, not at the next start.
-                    with self.store.write() as conn:
+                    with deferred_indexes.sorting_threads(self.store), self.store.write() as conn:
                         deferred_indexes.restore(conn)
         if self.report.total >= ANALYZE_AFTER:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load, and
@@ -463,7 +463,10 @@ class Importer:
                         self._known_ids = known
                         self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
                         unique = (UNIQUE_ID_INDEX,)
-                self._deferred = deferred_indexes.defer(conn, (resource.name, resource_member.name), unique)
+                # search_doc too: its title-key index takes each row at a random place, and the
+                # pages it dirties made every commit rewrite most of it.
+                tables = (resource.name, resource_member.name, search_doc.name)
+                self._deferred = deferred_indexes.defer(conn, tables, unique)
                 if UNIQUE_ID_INDEX not in self._deferred:
                     self._seen_pk = None
         if not self._deferred:
@@ -558,10 +561,10 @@ class Importer:
                     self.report.errors.append((item.number, exc.message))
             if self._seen_pk is not None:
                 with deferred_indexes.unguarded(conn):
-                    repo.insert_params(conn, state.rows, state.members, ws)
+                    repo.insert_params(conn, state.rows, state.members, ws, self._pks)
                 self._seen_pk = repo.allocate_pks(conn, 1)[0] - 1
             else:
-                repo.insert_params(conn, state.rows, state.members, ws)
+                repo.insert_params(conn, state.rows, state.members, ws, self._pks)
             pk_at = self._at["pk"]
             for rid, (params, info) in state.pending.items():
                 if info is not None:

@@ -22,9 +22,9 @@ teams or parent), refreshed down the subtree, stopping below rows whose bits did
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -75,9 +75,19 @@ def _node(row: Any) -> Node:
     return Node(bool(row.published), bool(row.archived), teams_of(row.teams), int(row.hidden_above))
 
 
-def _nodes(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str, Node]:
+def _nodes(
+    conn: Connection, workspace_id: str, ids: Iterable[str], pks: Mapping[str, int] | None = None
+) -> dict[str, Node]:
+    """The nodes of these ids; those in ``pks`` are read by key (a bulk import that has deferred
+    the unique id index knows the pks of its parents, and a lookup by id would scan the table)."""
     found: dict[str, Node] = {}
-    wanted = sorted(set(ids))
+    known = pks or {}
+    wanted = sorted(i for i in set(ids) if i not in known)
+    by_pk = sorted(known[i] for i in set(ids) if i in known)
+    for start in range(0, len(by_pk), 500):
+        chunk_pks = by_pk[start : start + 500]
+        stmt = select(*_NODE_COLUMNS).where(R.workspace_id == workspace_id, R.pk.in_(chunk_pks))
+        found.update((row.id, _node(row)) for row in conn.execute(stmt))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = select(*_NODE_COLUMNS).where(R.workspace_id == workspace_id, R.id.in_(chunk))
@@ -85,8 +95,10 @@ def _nodes(conn: Connection, workspace_id: str, ids: Iterable[str]) -> dict[str,
     return found
 
 
-@dataclass(frozen=True)
-class NewRow:
+class NewRow(NamedTuple):
+    """A row about to be inserted (a named tuple: a bulk insert makes one per row, and a frozen
+    dataclass cost about 1 us each)."""
+
     id: str
     parent_id: str | None
     published: bool
@@ -94,14 +106,38 @@ class NewRow:
     teams: frozenset[str]
 
 
-def assign(conn: Connection, workspace_id: str, rows: Sequence[NewRow]) -> list[int]:
-    """The bits of rows about to be inserted (their parents stored, or among ``rows``)."""
+def assign(
+    conn: Connection, workspace_id: str, rows: Sequence[NewRow], parent_pks: Mapping[str, int] | None = None
+) -> list[int]:
+    """The bits of rows about to be inserted (their parents stored, or among ``rows``);
+    ``parent_pks``: the pks of stored parents where the caller knows them."""
     batch = {row.id: row for row in rows}
     outside = {r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in batch}
-    known = _nodes(conn, workspace_id, outside) if outside else {}
+    known = _nodes(conn, workspace_id, outside, parent_pks) if outside else {}
     bits: dict[str, int] = {}
+    # What a row of the batch passes on, made once for all its children.
+    passed: dict[str, Node] = {}
+
+    def parent_of(item: NewRow) -> Node | None:
+        parent_id = item.parent_id
+        if parent_id is None:
+            return None
+        if parent_id in batch and parent_id in bits:
+            node = passed.get(parent_id)
+            if node is None:
+                above = batch[parent_id]
+                node = passed[parent_id] = Node(above.published, above.archived, above.teams, bits[parent_id])
+            return node
+        return known.get(parent_id)
 
     def resolve(row: NewRow) -> int:
+        if row.id in bits:
+            return bits[row.id]
+        parent_id = row.parent_id
+        if parent_id is None or parent_id not in batch or parent_id in bits:
+            # The usual case (parents come first): the parent is stored or already resolved.
+            found = bits[row.id] = bits_below(parent_of(row), row.published, row.archived, row.teams)
+            return found
         # Parents first, iteratively: a batch can hold a deep chain (nested columns, documents).
         chain = [row]
         while True:
@@ -114,14 +150,7 @@ def assign(conn: Connection, workspace_id: str, rows: Sequence[NewRow]) -> list[
         for item in reversed(chain):
             if item.id in bits:
                 continue
-            parent: Node | None = None
-            if item.parent_id is not None:
-                if item.parent_id in batch and item.parent_id in bits:
-                    above = batch[item.parent_id]
-                    parent = Node(above.published, above.archived, above.teams, bits[item.parent_id])
-                else:
-                    parent = known.get(item.parent_id)
-            bits[item.id] = bits_below(parent, item.published, item.archived, item.teams)
+            bits[item.id] = bits_below(parent_of(item), item.published, item.archived, item.teams)
         return bits[row.id]
 
     return [resolve(row) for row in rows]

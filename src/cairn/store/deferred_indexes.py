@@ -35,6 +35,15 @@ except ImportError:  # not POSIX: no lock, and a start always builds what is def
 # Sorting threads for CREATE INDEX (SQLite's multi-threaded sorter): the load is over, so the
 # validation workers' core is free.
 SORT_THREADS = 2
+# The page cache while the indexes are built (KiB, as PRAGMA cache_size takes it negative). The
+# sorter holds up to a cache's worth of keys in memory and, when they all fit, sorts them on the
+# building thread alone: the import's 256 MiB cache held a whole 1M-row index. Runs of 16 MiB
+# are sorted by the helper threads while the scan goes on, then merged by them. SQLite starts no
+# helper at all while temporary storage is in memory (the connections' temp_store=MEMORY), so
+# the build spills its runs to temporary files instead (``sorting_threads``; unlinked at once,
+# the OS caches them).
+# One index at 1M: 5.2-6.6 s wall and CPU before, 2.3 s wall and 3.8 s CPU in all threads.
+SORT_CACHE_KIB = 16384
 
 
 def defer(conn: Connection, tables: Sequence[str], unique: Sequence[str] = ()) -> list[str]:
@@ -139,7 +148,9 @@ def restore(conn: Connection) -> list[str]:
         return []
     present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
     threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA threads={SORT_THREADS}")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
     try:
         for name, definition in rows:
             if name not in present:
@@ -149,8 +160,36 @@ def restore(conn: Connection) -> list[str]:
             conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{_guard_name(name)}"')
     finally:
         conn.exec_driver_sql(f"PRAGMA threads={int(threads)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     conn.execute(delete(deferred_index).where(deferred_index.c.name.in_([name for name, _ in rows])))
     return [name for name, _ in rows]
+
+
+@contextmanager
+def sorting_threads(store: Store) -> Iterator[None]:
+    """Around the write transaction that runs ``restore``: temporary storage in files, which the
+    sorter's helper threads need (see SORT_CACHE_KIB). SQLite changes it only outside a
+    transaction once a connection has opened its temp database (as the import's has), so it is
+    set on the driver's connection before and after, not by ``restore``. The write engine has one
+    connection: the same one runs the builds."""
+    if store.dialect != "sqlite":
+        yield
+        return
+    before = _driver_pragma(store, "temp_store", "FILE")
+    try:
+        yield
+    finally:
+        _driver_pragma(store, "temp_store", str(before))
+
+
+def _driver_pragma(store: Store, name: str, value: str) -> int:
+    """Set a pragma outside any transaction; its value before."""
+    with store.engine.connect() as conn:  # no statement through SQLAlchemy: no BEGIN
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        before = int(driver.execute(f"PRAGMA {name}").fetchone()[0])
+        driver.execute(f"PRAGMA {name}={value}")
+        return before
 
 
 def _lock_path(store: Store) -> str | None:

@@ -121,7 +121,7 @@ class Store:
             with self.read() as conn:
                 missing = deferred_indexes.pending(conn)
             if missing and not deferred_indexes.import_running(self):
-                with self.write() as conn:
+                with deferred_indexes.sorting_threads(self), self.write() as conn:
                     deferred_indexes.restore(conn)
 
     def dispose(self) -> None:
