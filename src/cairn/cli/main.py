@@ -204,6 +204,30 @@ def purge(
     err.print(f"Purged {removed} resources deleted before {cutoff:%Y-%m-%d %H:%M} UTC.")
 
 
+@app.command()
+def optimize(db: DbOption = None) -> None:
+    """Refresh the query planner's statistics and merge the text index into one segment.
+
+    Worth running after many edits: every write adds a small FTS5 segment that automerge folds
+    only in part (2,000 single-row edits left 15 segments at 1M resources, and a typo search's
+    variant lookups cost 14 ms instead of 1.3 ms). An import of 10,000+ resources does both
+    itself. About 4 s at 1M resources on SQLite; readers keep answering meanwhile (WAL)."""
+    import time
+
+    from cairn.store import search as search_index
+
+    store, _, _ = _open(db)
+    started = time.perf_counter()
+    with store.write() as conn:
+        before = search_index.segment_counts(conn)
+        conn.exec_driver_sql("ANALYZE")
+        search_index.merge_segments(conn)
+        after = search_index.segment_counts(conn)
+    took = time.perf_counter() - started
+    segments = "".join(f", {name}: {before[name]} -> {after[name]} segments" for name in before)
+    err.print(f"Statistics refreshed{segments} in {took:.1f} s.")
+
+
 @app.command("export")
 def export(db: DbOption = None) -> None:
     """Write the workspace as JSON Lines to stdout."""

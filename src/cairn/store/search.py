@@ -240,6 +240,16 @@ def merge_segments(conn: Connection) -> None:
         conn.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('optimize')")
 
 
+def segment_counts(conn: Connection) -> dict[str, int]:
+    """SQLite: the number of segments of each FTS5 table of the text index (empty elsewhere)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    return {
+        name: int(conn.exec_driver_sql(f"SELECT count(DISTINCT segid) FROM {name}_idx").scalar_one())
+        for name in FTS_TABLES
+    }
+
+
 def text_index(dialect: str) -> TextIndex:
     if dialect == "sqlite":
         return Fts5Index()
@@ -258,5 +268,6 @@ __all__ = [
     "TextIndex",
     "TsvectorIndex",
     "merge_segments",
+    "segment_counts",
     "text_index",
 ]
