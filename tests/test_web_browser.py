@@ -208,13 +208,25 @@ def test_viewer_follows_lineage_two_hops_in_the_graph(site: Site, context: Brows
     graph.get_by_role("link", name=re.compile(r"^Revenue overview, dashboard, 1 downstream")).focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Lineage of Revenue overview")
-    # The controls redraw in place: upstream only, one hop.
-    page.evaluate("window.stillHere = true")
+    # The controls redraw in place: upstream only, one hop. The first change's answer is held
+    # back so that it comes after the second's: it must not redraw over it.
+    page.evaluate(
+        """() => {
+        window.stillHere = true;
+        const realFetch = window.fetch;
+        window.fetch = (url, options) => String(url).includes("depth=2")
+          ? new Promise((resolve) => setTimeout(() => resolve(realFetch(url, options)), 600))
+          : realFetch(url, options);
+    }"""
+    )
     page.get_by_label("Direction").select_option("upstream")
     page.get_by_label("Depth (hops)").fill("1")
     page.get_by_label("Depth (hops)").dispatch_event("change")
     expect(page).to_have_url(re.compile(r"direction=upstream&depth=1"))
     expect(graph.locator("a.node")).to_have_count(3)  # the dashboard and its two sources
+    page.wait_for_timeout(1000)  # past the held-back answer
+    expect(page).to_have_url(re.compile(r"direction=upstream&depth=1"))
+    expect(graph.locator("a.node")).to_have_count(3)
     expect(page.locator(".lineage-list summary")).to_have_text("Nodes as a list (3)")
     assert page.evaluate("window.stillHere === true")
     shoot_and_audit(page, f"{site.backend}-lineage-upstream")

@@ -315,19 +315,32 @@
     // Changing a control redraws from the JSON endpoint without reloading the page.
     var form = holder.querySelector("form.lineage-controls");
     if (!form) return;
+    // Two quick changes send two requests whose answers may come back in either order: only
+    // the latest request may draw, so the graph and the URL always match the controls.
+    var latest = 0;
+    var pending = null;
     form.addEventListener("change", function () {
       var params = new URLSearchParams(new FormData(form)).toString();
-      fetch(holder.dataset.graphUrl + "?" + params, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      var mine = ++latest;
+      if (pending) pending.abort();
+      pending = new AbortController();
+      fetch(holder.dataset.graphUrl + "?" + params, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+        signal: pending.signal,
+      })
         .then(function (response) {
           if (!response.ok) throw new Error("HTTP " + response.status);
           return response.json();
         })
         .then(function (graph) {
+          if (mine !== latest) return;
           draw(holder, graph);
           relist(graph, params);
           history.replaceState(null, "", location.pathname + "?" + params);
         })
-        .catch(function () {
+        .catch(function (error) {
+          if (mine !== latest || (error && error.name === "AbortError")) return;
           holder.querySelector(".lineage-status").textContent = "Could not load the graph; reload the page.";
         });
     });
