@@ -125,12 +125,6 @@ def main() -> None:
             "per_second": round(report.total / elapsed),
             "bad_lines": len(report.errors),
         }
-        if store.dialect == "postgresql":
-            # The importer analyzes resource; the search tables need statistics too, or the
-            # planner scans them whole until autovacuum gets to them.
-            with store.write() as conn:
-                conn.exec_driver_sql("ANALYZE search_doc")
-                conn.exec_driver_sql("ANALYZE resource_search")
         print(f"import: {results['import']}", flush=True)
         if args.no_search_index:
             _write(results)

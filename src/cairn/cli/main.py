@@ -214,17 +214,14 @@ def optimize(db: DbOption = None) -> None:
     itself. About 4 s at 1M resources on SQLite; readers keep answering meanwhile (WAL)."""
     import time
 
-    from cairn.store import search as search_index
+    from cairn.store import maintenance
 
     store, _, _ = _open(db)
     started = time.perf_counter()
     with store.write() as conn:
-        before = search_index.segment_counts(conn)
-        conn.exec_driver_sql("ANALYZE")
-        search_index.merge_segments(conn)
-        after = search_index.segment_counts(conn)
+        merged = maintenance.refresh(conn)
     took = time.perf_counter() - started
-    segments = "".join(f", {name}: {before[name]} -> {after[name]} segments" for name in before)
+    segments = "".join(f", {name}: {before} -> {after} segments" for name, (before, after) in merged.items())
     err.print(f"Statistics refreshed{segments} in {took:.1f} s.")
 
 

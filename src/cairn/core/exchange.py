@@ -33,9 +33,8 @@ from cairn.core.principal import Principal
 from cairn.core.resources import ParentInfo, ResourceService, _valid_id, placement
 from cairn.models.integrations import IntegrationCreate
 from cairn.models.resources import LIST_FIELDS, ResourceWrite
-from cairn.store import Store, deferred_indexes
+from cairn.store import Store, deferred_indexes, maintenance
 from cairn.store import resources as repo
-from cairn.store import search as search_index
 from cairn.store.engine import SQLITE_MMAP_BYTES
 from cairn.store.schema import collection, integration, resource, resource_member, search_doc
 
@@ -434,8 +433,7 @@ class Importer:
             # Fresh statistics let the planner pick the narrow indexes after a bulk load, and
             # one text index segment makes every term lookup one seek.
             with self.store.write() as conn:
-                conn.exec_driver_sql("ANALYZE" if self.store.dialect == "sqlite" else "ANALYZE resource")
-                search_index.merge_segments(conn)
+                maintenance.refresh(conn)
         self.report.errors.sort(key=lambda error: error[0])
         return self.report
 
