@@ -304,3 +304,82 @@ def test_cairn_optimize_runs_on_every_backend(store):
     result = CliRunner().invoke(cli, ["optimize", "--db", store.url])
     assert result.exit_code == 0, result.output
     assert "Statistics refreshed" in result.output
+
+
+# ---- pages led by titles (0021_entity_titles) --------------------------------------------------
+
+
+@pytest.fixture
+def titled(api: Any, schema: dict[str, Any]) -> None:
+    """Non-columns in every tier for "customer": the exact title, titles starting with it (some
+    hidden from viewers or deleted), and titles holding it elsewhere, with usage that would put
+    the lower tiers first if tiers did not come first."""
+    _table(api, schema, "customer", external_usage=3)
+    for n in range(6):
+        _table(api, schema, f"customer_orders_{n}", external_usage=n * 10)
+    _table(api, schema, "Customers", external_usage=7)
+    create(api.client, entity_type="table", title="customer_draft", parent=schema["id"], external_usage=900)
+    gone = _table(api, schema, "customer_gone", external_usage=800)
+    assert api.client.delete(f"/resource/all/{gone['id']}").status_code == 204
+    for n in range(4):
+        _table(api, schema, f"dim_customer_{n}", external_usage=1000 + n)
+    create(api.client, entity_type="dashboard", title="customer overview", published=True, external_usage=5)
+    create(api.client, entity_type="glossary", title="The customer", published=True, external_usage=2000)
+    _column(api, _table(api, schema, "orders"), "customer_id", external_usage=5000)
+
+
+def _ranking(api: Any, q: str, headers: dict[str, str], size: int) -> list[tuple[str, float, str]]:
+    pages, page = [], 1
+    while True:
+        response = api.client.get(
+            "/search", params={"q": q, "page_size": size, "page": page}, headers=headers
+        )
+        if response.status_code == 404:
+            break
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages += [(h["resource"]["title"], h["score"], h["tier"]) for h in body["results"]]
+        if page >= body["total_pages"]:
+            break
+        page += 1
+    return pages
+
+
+def test_pages_led_by_titles_are_slices_of_the_one_ranking(api, titled, monkeypatch):
+    led: list[int] = []
+    title_led = SearchService._title_led
+
+    def counted(self: SearchService, *args: Any) -> Any:
+        found = title_led(self, *args)
+        led.append(found is not None)
+        return found
+
+    monkeypatch.setattr(SearchService, "_title_led", counted)
+    roles = {"admin": api.headers, "viewer": api.as_role("viewer")}
+    expected: dict[tuple[str, str, int], list[tuple[str, float, str]]] = {}
+    for role, headers in roles.items():
+        for q in ("customer", "customer orders", "custom", "Customers"):
+            for size in (1, 2, 3, 7, 50):
+                expected[(role, q, size)] = _ranking(api, q, headers, size)
+    assert any(led), "no page was read through the title index"
+    monkeypatch.setattr(SearchService, "_title_led", lambda self, *args: None)
+    for (role, q, size), ranking in expected.items():
+        assert _ranking(api, q, roles[role], size) == ranking, (role, q, size)
+    admin_titles = [t for t, _, _ in expected[("admin", "customer", 50)]]
+    # The title and the titles starting with it first, whatever the usage of the others.
+    assert admin_titles[0] == "customer"
+    orders = {f"customer_orders_{n}" for n in range(6)}
+    prefixed = {"Customers", "customer_draft", "customer overview", *orders}
+    assert set(admin_titles[1:10]) == prefixed
+    assert "customer_gone" not in admin_titles
+    assert "customer_draft" in admin_titles
+    assert "customer_draft" not in [t for t, _, _ in expected[("viewer", "customer", 50)]]
+
+
+def test_a_page_led_by_titles_without_its_index_ranks_every_match(api, store, titled):
+    if store.dialect != "sqlite":
+        pytest.skip("only SQLite drops indexes while an import runs")
+    before = _ranking(api, "customer", api.headers, 3)
+    with store.write() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {core_search.ENTITY_TITLE_INDEX}")
+    assert _ranking(api, "customer", api.headers, 3) == before
