@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
     Select,
-    String,
     column,
     exists,
     func,
@@ -89,11 +89,6 @@ def _quote(word: str) -> str:
 
 _FTS = table("resource_fts", column("rowid", Integer))
 _FTS_ENTITIES = table("resource_fts_entities", column("rowid", Integer))
-# FTS5's vocabulary of each lane, as per-connection temp tables.
-_VOCABULARIES = {
-    lane: table(f"{lane}_terms", column("term", String), column("doc", Integer), schema="temp")
-    for lane in ("resource_fts", "resource_fts_entities")
-}
 
 
 class Fts5Index:
@@ -119,13 +114,13 @@ class Fts5Index:
         conn.exec_driver_sql(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{lane}_terms USING fts5vocab('main', '{lane}', 'row')"
         )
-        terms = _VOCABULARIES[lane]
-        found: dict[str, int] = {}
-        for start in range(0, len(words), 500):
-            chunk = list(words[start : start + 500])
-            stmt = select(terms.c.term, terms.c.doc).where(terms.c.term.in_(chunk))
-            found.update((term, min(int(docs), FREQUENCY_CAP)) for term, docs in conn.execute(stmt))
-        return found
+        # The words as one JSON array: binding each of a typo's 500 variants as its own
+        # parameter cost more in SQLAlchemy (3 ms) than the lookups in SQLite.
+        rows = conn.exec_driver_sql(
+            f"SELECT term, doc FROM temp.{lane}_terms WHERE term IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(words)).decode(),),
+        )
+        return {term: min(int(docs), FREQUENCY_CAP) for term, docs in rows}
 
     def expression(self, terms: Sequence[Term], fields: Sequence[Field]) -> str:
         parts = []
