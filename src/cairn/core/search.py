@@ -82,6 +82,8 @@ COLUMN_SCALE = 6.5
 LOWEST_TIER: Tier = TIER_NAMES[0]
 # The non-columns' title keys with what a page of the top two tiers reads (0021_entity_titles).
 ENTITY_TITLE_INDEX = "ix_search_doc_entity_title"
+# Below this many non-column matches, ranking them all costs less than ranking the titled first.
+TITLE_RANKED_MIN_MATCHES = 2000
 
 _RUN = re.compile(r"[^\W_]+")
 _VARIANT_LETTERS = ascii_lowercase + digits
@@ -154,6 +156,7 @@ class _Counted:
     facets: dict[str, list[FacetValue]]
     total: int  # exact, or COUNT_LIMIT when there are more
     exact: bool
+    non_columns: int = 0  # the visible non-column matches, counted up to COUNT_LIMIT + 1
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,7 @@ class SearchService:
                     counted = self._count(conn, principal, plan, scope(plan), lanes)
             total_pages = check_page(paging, counted.total)
             hits = (
-                self._page(conn, principal, plan, scope(plan), lanes, paging, counted.total, guard_of(plan))
+                self._page(conn, principal, plan, scope(plan), lanes, paging, counted, guard_of(plan))
                 if counted.total
                 else []
             )
@@ -460,23 +463,19 @@ class SearchService:
         where: ColumnElement[bool],
         lanes: _Lanes,
         paging: PageRequest,
-        reachable: int,
+        counted: _Counted,
         guard: _PathGuard | None = None,
     ) -> list[SearchHit]:
         """One page of the whole ranking (score, then shorter titles, then pk), merged from the
         best non-columns and, only when they do not settle the page, the best columns. Results
         reach as far as the count (COUNT_LIMIT past it), like the pages."""
-        need = min(paging.page * paging.page_size, reachable)
+        need = min(paging.page * paging.page_size, counted.total)
         under_hidden = None if guard is None else guard.under
         order: list[Any] = []
         if lanes.entities:
-            non_columns = and_(where, D.entity_type != "column")
-            led = self._title_led(conn, plan, non_columns, need)
-            if led is not None:
-                order = led
-            else:
-                ranked = self._ranked(plan, "entities", non_columns, under_hidden=under_hidden)
-                order = [_Ranked.of(row) for row in conn.execute(self._best(ranked, need))]
+            order = self._best_non_columns(
+                conn, plan, and_(where, D.entity_type != "column"), need, counted.non_columns, under_hidden
+            )
         # Every column scores below one tier (COLUMN_SCALE): when the best non-columns fill the
         # page and all reach a tier, no column can be on it.
         settled = len(order) == need and order[-1].score >= TIER_WEIGHT
@@ -500,16 +499,45 @@ class SearchService:
             for o, entity in zip(order, entities, strict=True)
         ]
 
+    def _best_non_columns(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        where: ColumnElement[bool],
+        need: int,
+        matches: int,
+        under_hidden: ColumnElement[bool] | None,
+    ) -> list[_Ranked]:
+        """The ``need`` best non-column matches, best first.
+
+        The top tiers are read first: titles equal to the query or starting with it, from the
+        index of non-column title keys (``_title_led``), then, for a common word, the matches
+        in titles (``_title_ranked``). Only when they do not settle the page is every match
+        ranked."""
+        try:
+            led = self._title_led(conn, plan, where, need)
+            if led is not None and len(led) < need and matches >= TITLE_RANKED_MIN_MATCHES:
+                led = self._title_ranked(conn, plan, where, need, led, under_hidden)
+        except OperationalError as exc:
+            if not names_missing_index(exc):
+                raise
+            led = None  # an import has dropped them for now: rank every match
+        if led is not None and len(led) == need:
+            return led
+        ranked = self._ranked(plan, "entities", where, under_hidden=under_hidden)
+        return [_Ranked.of(row) for row in conn.execute(self._best(ranked, need))]
+
     def _title_led(
         self, conn: Connection, plan: _Plan, where: ColumnElement[bool], need: int
     ) -> list[_Ranked] | None:
-        """The ``need`` best non-columns when those whose title is the query or starts with it
-        (the top two tiers, above every other match) are that many; else None.
+        """The best of the non-columns whose title is the query or starts with it (the top two
+        tiers, above every other match), at most ``need``: all of them when fewer. None when
+        the query has no such reading.
 
-        They are read from the index of non-column title keys (0021_entity_titles), which holds
-        what the visibility rule and the order read: a prefix range of it instead of ranking
-        every match (1,220 rows instead of 5,528 for "customer" at 1M). The tier is the same
-        CASE as ``_tier``'s first two branches; only matches of the text index count."""
+        Read from the index of non-column title keys, which holds what the visibility rule and
+        the order read: a prefix range of it instead of ranking every match (1,220 rows instead
+        of 5,528 for "customer" at 1M). The tier is the same CASE as ``_tier``'s first two
+        branches; only matches of the text index count."""
         if plan.variants or not plan.key:
             return None
         after = _successor(plan.key)
@@ -531,13 +559,35 @@ class SearchService:
             )
             .with_hint(search_doc, f"INDEXED BY {ENTITY_TITLE_INDEX}", "sqlite")
         )
-        try:
-            rows = list(conn.execute(self._best(led, need)))
-        except OperationalError as exc:
-            if not names_missing_index(exc):
-                raise
-            return None  # an import has dropped it for now: rank every match
-        return [_Ranked.of(row) for row in rows] if len(rows) == need else None
+        return [_Ranked.of(row) for row in conn.execute(self._best(led, need))]
+
+    def _title_ranked(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        where: ColumnElement[bool],
+        need: int,
+        led: list[_Ranked],
+        under_hidden: ColumnElement[bool] | None,
+    ) -> list[_Ranked] | None:
+        """The ``need`` best non-columns when ``led`` (every match of the top two tiers, too few)
+        and the matches in titles make that many of tier ``title_words`` or better; else None.
+
+        Ranks only what the text index finds in titles, for a common word a fraction of its
+        matches ("overview" at 1M: 6,176 dashboards of 37,056 matches, the rest charts named
+        after them by their paths). Every match of tiers ``title_phrase`` and ``title_words``
+        is among them: the title words and the indexed title split the same text at the same
+        places, and the last word matches as a prefix in both (only when it is longer than one
+        letter, hence the test). The top two tiers need not be (``custom_er``): ``led``."""
+        if plan.variants or not plan.terms[-1].prefix:
+            return None
+        titled = self.index.hits(plan.terms, fields=("title",), lane="entities").subquery("found")
+        source = titled.join(search_doc, D.pk == titled.c.pk)
+        ranked = self._ranked(plan, "entities", where, source=source, under_hidden=under_hidden)
+        found = {o.pk: o for o in led}
+        found.update((o.pk, o) for o in (_Ranked.of(row) for row in conn.execute(self._best(ranked, need))))
+        best = sorted(found.values(), key=lambda o: (-o.score, o.length, o.pk))[:need]
+        return best if len(best) == need and best[-1].tier >= 2 else None
 
     def _top_columns(
         self,
@@ -628,7 +678,7 @@ class SearchService:
             name: [FacetValue(value=v, count=n, label=labels.get((name, v))) for v, n in values]
             for name, values in top.items()
         }
-        return _Counted(facets, entities + columns if exact else limit, exact)
+        return _Counted(facets, entities + columns if exact else limit, exact, entities)
 
     def _indexed(self, conn: Connection, terms: tuple[Term, ...], limit: int, lane: Lane = "all") -> int:
         """How many resources of ``lane`` hold ``terms``, counted up to ``limit``, visible or not."""
