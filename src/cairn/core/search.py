@@ -571,11 +571,11 @@ class SearchService:
         under_hidden: ColumnElement[bool] | None,
     ) -> list[_Ranked] | None:
         """The ``need`` best non-columns when ``led`` (every match of the top two tiers, too few)
-        and the matches in titles make that many of tier ``title_words`` or better; else None.
+        and the matches in titles make that many of tier ``title`` or better; else None.
 
         Ranks only what the text index finds in titles, for a common word a fraction of its
         matches ("overview" at 1M: 6,176 dashboards of 37,056 matches, the rest charts named
-        after them by their paths). Every match of tiers ``title_phrase`` and ``title_words``
+        after them by their paths). Every match of tiers ``title_phrase`` and ``title``
         is among them: the title words and the indexed title split the same text at the same
         places, and the last word matches as a prefix in both (only when it is longer than one
         letter, hence the test). The top two tiers need not be (``custom_er``): ``led``."""
