@@ -15,7 +15,11 @@ from cairn.store.schema import metadata
 
 # Indexes only one backend can express (pg_trgm operator classes, a byte-order collation on
 # PostgreSQL) live in migrations alone.
-BACKEND_ONLY_INDEXES = {"ix_resource_title_trgm", "ix_search_doc_entity_title"}
+BACKEND_ONLY_INDEXES = {
+    "ix_resource_title_trgm",
+    "ix_search_doc_entity_title",
+    "ix_search_doc_entity_documents",
+}
 # The search index (0012_search): a tsvector table on PostgreSQL; on SQLite an FTS5 virtual
 # table (and the shadow tables FTS5 keeps its index in), which SQLAlchemy cannot describe.
 POSTGRES_ONLY_TABLES = {"resource_search"}
