@@ -1,6 +1,8 @@
 """``resource.team_set`` (what the visibility rule tests) stays exact on every path that writes
 a resource's ``teams``: API create and patch, bulk update, history restore, import, connectors,
-team deletion, and the migration that numbered existing rows (both backends)."""
+team deletion, and the migration that numbered existing rows (both backends). The search
+documents carry the same number (``search_doc.team_set``, 0021_search_doc_team_set) on every
+one of those paths, the bulk import's batch triggers and the migration that filled it included."""
 
 from __future__ import annotations
 
@@ -10,15 +12,15 @@ from typing import Any
 
 import orjson
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select, text
 
 from cairn.connectors.sql import crawl_sql
 from cairn.core.exchange import Importer, export_workspace
 from cairn.core.principal import system_principal
 from cairn.core.tenancy import create_organization, create_workspace
-from cairn.store import Store, team_sets
+from cairn.store import Store, insert_triggers, team_sets
 from cairn.store.migrate import alembic_config
-from cairn.store.schema import resource, team_set, team_set_member
+from cairn.store.schema import resource, search_doc, team_set, team_set_member
 from tests.helpers import create
 
 
@@ -40,7 +42,20 @@ def assert_exact(store: Store) -> int:
             else:
                 assert members.get(number) == set(teams), (rid, teams, number)
                 assert workspaces[number] == workspace_id
+    assert search_doc_mismatches(store) == []
     return seen
+
+
+def search_doc_mismatches(store: Store) -> list[tuple[str, int, int | None]]:
+    """Resources whose search document does not carry their team set (or is missing)."""
+    with store.read() as conn:
+        joined = resource.outerjoin(search_doc, search_doc.c.pk == resource.c.pk)
+        rows = conn.execute(
+            select(resource.c.id, resource.c.team_set, search_doc.c.team_set)
+            .select_from(joined)
+            .where(search_doc.c.team_set.is_(None) | (search_doc.c.team_set != resource.c.team_set))
+        )
+        return [tuple(row) for row in rows]
 
 
 def number_of(api: Any, resource_id: str) -> int:
@@ -152,3 +167,52 @@ def test_the_migration_numbers_existing_rows_from_their_team_rows(api):
     assert numbers[1] == numbers[2]
     assert len({numbers[0], numbers[1], numbers[3]}) == 3
     assert numbers[3] == team_sets.NO_TEAMS
+
+
+def test_a_bulk_import_writes_the_team_sets_of_its_search_documents(api):
+    """Past ``insert_triggers.MIN_ROWS`` an import runs the search document trigger once per batch."""
+    a, b = make_team(api, "A"), make_team(api, "B")
+    lines = [
+        orjson.dumps(
+            {
+                "kind": "resource",
+                "data": {
+                    "entity_type": "document",
+                    "title": f"doc {i}",
+                    "teams": [[a], [b], [a, b], []][i % 4],
+                },
+            }
+        )
+        for i in range(insert_triggers.MIN_ROWS + 100)
+    ]
+    admin = system_principal(api.workspace.id, api.workspace.organization_id)
+    report = Importer(api.store, admin, workers=0).run(lines)
+    assert report.errors == []
+    assert assert_exact(api.store) >= insert_triggers.MIN_ROWS + 100
+    with api.store.read() as conn:
+        numbers = set(conn.execute(select(search_doc.c.team_set)).scalars())
+    assert len(numbers) == 4  # three team sets and no teams
+
+
+def test_the_migration_fills_the_team_sets_of_existing_search_documents(api):
+    a, b = make_team(api, "A"), make_team(api, "B")
+    for title, teams in (("one", [a]), ("two", [a, b]), ("three", [b]), ("four", [])):
+        create(api.client, entity_type="document", title=title, teams=teams)
+    with api.store.write() as conn:
+        config = alembic_config(api.store)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0020_fts_segments")
+        columns = {c["name"] for c in inspect(conn).get_columns("search_doc")}
+        assert "team_set" not in columns
+        # The triggers are 0012_search_doc's again: a write below this revision still works.
+        conn.execute(text("UPDATE resource SET title = title || ' again'"))
+    api.store.migrate()
+    assert assert_exact(api.store) >= 5
+    with api.store.read() as conn:
+        with_teams = conn.execute(
+            select(func.count()).select_from(search_doc).where(search_doc.c.team_set != 0)
+        ).scalar_one()
+    assert with_teams == 3
+    # After the upgrade every write path keeps it again.
+    assert api.client.delete(f"/auth/teams/{a}").status_code == 204
+    assert_exact(api.store)

@@ -119,8 +119,9 @@ class Cached(Generic[T]):
 
 
 def _team_set_of(table: FromClause) -> ColumnElement[Any]:
-    """The team set number of ``table``'s rows: the resource table's (or an alias's) own
-    column; for other tables keyed by resource ``pk`` (search documents), looked up by it."""
+    """The team set number of ``table``'s rows: the table's own column (the resource table, an
+    alias, the search documents: 0021_search_doc_team_set); for other tables keyed by resource
+    ``pk``, looked up by it (a subquery per row)."""
     if "team_set" in table.c:
         return table.c.team_set
     return select(R.team_set).where(R.pk == table.c.pk).scalar_subquery()

@@ -154,19 +154,21 @@ def register_functions(dbapi_connection: sqlite3.Connection) -> None:
 
 _SEARCH_DOC_INSERT = (
     "INSERT INTO search_doc (pk, workspace_id, entity_type, published, archived, stale, integration_id, "
-    "database, schema, boost, title_key, title_words, path_words) "
+    "database, schema, boost, title_key, title_words, path_words, team_set) "
     "SELECT new.pk, new.workspace_id, new.entity_type, new.published, new.archived, new.stale, "
     "new.integration_id, json_extract(new.search_metadata, '$.database'), "
     "json_extract(new.search_metadata, '$.schema'), "
     "min(12.0, 0.75 * ln(1.0 + new.internal_usage + new.external_usage)) "
     "+ CASE WHEN new.verified THEN 4.0 ELSE 0.0 END "
     "+ CASE WHEN coalesce(new.description, '') <> '' THEN 3.0 ELSE 0.0 END, "
-    "cairn_search_key(new.title), cairn_search_words(new.title), cairn_search_words(new.title_full) "
+    "cairn_search_key(new.title), cairn_search_words(new.title), cairn_search_words(new.title_full), "
+    "new.team_set "
     "FROM resource AS new WHERE new.pk >= "
 )
-# sha256 of the CREATE TRIGGER text (sqlite_master.sql) each native statement replaces.
+# sha256 of the CREATE TRIGGER text (sqlite_master.sql) each native statement replaces (as of
+# migration 0021_search_doc_team_set).
 _NATIVE = {
-    ("search_doc_insert", "e1dc097e6431d30da6e0ea7b968b11b9ba4bf5e60e5229da9612cf26dff93a61"): (
+    ("search_doc_insert", "883e38becb09febd51075ad0fd80c8137dbc36de1986ebc59cb4a1802d507947"): (
         _SEARCH_DOC_INSERT,
     ),
 }
