@@ -16,7 +16,7 @@ from cairn.store.ancestor_flags import ARCHIVED, PUBLISHED, TEAMS
 from cairn.store.migrate import alembic_config
 from cairn.store.schema import resource
 from tests.helpers import create, make_integration
-from tests.test_team_sets import crawl_one_table, import_into_new_workspace, make_team
+from tests.test_team_sets import crawl_one_table, import_into_new_workspace, make_team, search_doc_mismatches
 
 R = resource.c
 
@@ -68,6 +68,7 @@ def assert_flags_exact(store: Store) -> dict[str, int]:
 
     for key, row in rows.items():
         assert row.hidden_above == bits(key), (row.id, row.hidden_above, bits(key))
+    assert search_doc_mismatches(store) == []  # the search documents carry the same bits
     return {key[1]: value for key, value in expected.items()}
 
 

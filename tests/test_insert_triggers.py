@@ -57,7 +57,8 @@ def _search_docs(store: Store, tag: str) -> list[tuple[Any, ...]]:
         rows = conn.execute(
             text(
                 "SELECT r.url, d.entity_type, d.published, d.archived, d.stale, d.integration_id, "
-                "d.database, d.schema, d.boost, d.title_key, d.title_words, d.path_words, d.team_set "
+                "d.database, d.schema, d.boost, d.title_key, d.title_words, d.path_words, d.team_set, "
+                "d.hidden_above "
                 "FROM search_doc d JOIN resource r ON r.pk = d.pk WHERE r.url LIKE :tag"
             ),
             {"tag": f"{tag}-%"},

@@ -2,7 +2,8 @@
 a resource's ``teams``: API create and patch, bulk update, history restore, import, connectors,
 team deletion, and the migration that numbered existing rows (both backends). The search
 documents carry the same number (``search_doc.team_set``, 0021_search_doc_team_set) on every
-one of those paths, the bulk import's batch triggers and the migration that filled it included."""
+one of those paths, the bulk import's batch triggers and the migration that filled it included
+(and the resource's ``hidden_above`` and ``parent_id``, 0022_search_doc_ancestry)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import orjson
 from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, or_, select, text
 
 from cairn.connectors.sql import crawl_sql
 from cairn.core.exchange import Importer, export_workspace
@@ -46,14 +47,21 @@ def assert_exact(store: Store) -> int:
     return seen
 
 
-def search_doc_mismatches(store: Store) -> list[tuple[str, int, int | None]]:
-    """Resources whose search document does not carry their team set (or is missing)."""
+def search_doc_mismatches(store: Store) -> list[tuple[Any, ...]]:
+    """Resources whose search document is missing or does not carry their team set, ancestry
+    flags and parent (0021_search_doc_team_set, 0022_search_doc_ancestry)."""
+    copied = ("team_set", "hidden_above", "parent_id")
     with store.read() as conn:
         joined = resource.outerjoin(search_doc, search_doc.c.pk == resource.c.pk)
         rows = conn.execute(
-            select(resource.c.id, resource.c.team_set, search_doc.c.team_set)
+            select(resource.c.id, *(resource.c[n] for n in copied), *(search_doc.c[n] for n in copied))
             .select_from(joined)
-            .where(search_doc.c.team_set.is_(None) | (search_doc.c.team_set != resource.c.team_set))
+            .where(
+                or_(
+                    search_doc.c.pk.is_(None),
+                    *(search_doc.c[n].is_distinct_from(resource.c[n]) for n in copied),
+                )
+            )
         )
         return [tuple(row) for row in rows]
 

@@ -210,7 +210,8 @@ class _PathGuard:
     its own fields, and never by a database or schema filter.
 
     Worked out once per search: the distinct parents of the flagged matches that would match
-    by their path (``resource.hidden_above``: few rows, store/ancestor_flags.py), then which of
+    by their path (``hidden_above``, copied to the search documents with ``parent_id``: few
+    rows, store/ancestor_flags.py), then which of
     those parents are hidden or under a hidden ancestor (one recursive query up). The
     statements test a match's parent against that list. Following every match's ancestors in
     the statement instead was a per-row subplan on PostgreSQL (about 1 ms a match).
@@ -235,23 +236,25 @@ class _PathGuard:
             return None  # no resource of the workspace has an ancestor hidden from this caller
         own = None if by_path else index.matches(plan.terms, fields=_OWN_FIELDS, pk=D.pk)
         found = index.hits(plan.terms).subquery("found")
-        flagged = resource.alias("flagged_row")
+        # The documents carry the flags and the parent (0022_search_doc_ancestry): no resource row.
+        flagged = D.hidden_above.op("&")(mask) != 0
         candidates = (
-            select(flagged.c.parent_id)
+            select(D.parent_id)
             .distinct()
-            .select_from(found.join(search_doc, D.pk == found.c.pk).join(flagged, flagged.c.pk == D.pk))
-            .where(base, flagged.c.hidden_above.op("&")(mask) != 0, flagged.c.parent_id.is_not(None))
+            .select_from(found.join(search_doc, D.pk == found.c.pk))
+            .where(base, flagged, D.parent_id.is_not(None))
         )
         if own is not None:
             candidates = candidates.where(~own)
         hidden = visibility.hidden_paths(conn, principal, list(conn.execute(candidates).scalars()))
         if not hidden:
             return None
-        parent = select(R.parent_id).where(R.pk == D.pk).scalar_subquery()
-        return cls(parent.in_(sorted(hidden)), own)
+        # An unflagged match has nothing hidden above it: only flagged ones test their parent.
+        return cls(and_(flagged, D.parent_id.in_(sorted(hidden))), own)
 
     def condition(self) -> ColumnElement[bool]:
-        return ~self.under if self.own is None else or_(self.own, ~self.under)
+        # The cheap test first: the own-fields match is looked at only for matches under hidden.
+        return ~self.under if self.own is None else or_(~self.under, self.own)
 
 
 class SearchService:

@@ -154,7 +154,7 @@ def register_functions(dbapi_connection: sqlite3.Connection) -> None:
 
 _SEARCH_DOC_INSERT = (
     "INSERT INTO search_doc (pk, workspace_id, entity_type, published, archived, stale, integration_id, "
-    "database, schema, boost, title_key, title_words, path_words, team_set) "
+    "database, schema, boost, title_key, title_words, path_words, team_set, hidden_above, parent_id) "
     "SELECT new.pk, new.workspace_id, new.entity_type, new.published, new.archived, new.stale, "
     "new.integration_id, json_extract(new.search_metadata, '$.database'), "
     "json_extract(new.search_metadata, '$.schema'), "
@@ -162,13 +162,13 @@ _SEARCH_DOC_INSERT = (
     "+ CASE WHEN new.verified THEN 4.0 ELSE 0.0 END "
     "+ CASE WHEN coalesce(new.description, '') <> '' THEN 3.0 ELSE 0.0 END, "
     "cairn_search_key(new.title), cairn_search_words(new.title), cairn_search_words(new.title_full), "
-    "new.team_set "
+    "new.team_set, new.hidden_above, new.parent_id "
     "FROM resource AS new WHERE new.pk >= "
 )
 # sha256 of the CREATE TRIGGER text (sqlite_master.sql) each native statement replaces (as of
-# migration 0021_search_doc_team_set).
+# migration 0022_search_doc_ancestry).
 _NATIVE = {
-    ("search_doc_insert", "883e38becb09febd51075ad0fd80c8137dbc36de1986ebc59cb4a1802d507947"): (
+    ("search_doc_insert", "7a919937940dafd2e66d084fd90dc04ce3b564999dfcb491af06acfc776359cd"): (
         _SEARCH_DOC_INSERT,
     ),
 }

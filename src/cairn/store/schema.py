@@ -301,7 +301,8 @@ Index(
 
 # One narrow row per resource with what a search reads of each match (migration
 # 0012_search_doc, kept by triggers on ``resource``): the visibility columns (``team_set`` since
-# 0021_search_doc_team_set), facet values, the ranking boost and the title/path words the
+# 0021_search_doc_team_set; the ancestry flags and parent the search path guard reads since
+# 0022_search_doc_ancestry), facet values, the ranking boost and the title/path words the
 # ranking tiers test.
 search_doc = Table(
     "search_doc",
@@ -320,6 +321,8 @@ search_doc = Table(
     Column("title_words", Str, nullable=False),
     Column("path_words", Str, nullable=False),
     Column("team_set", Integer, nullable=False, default=0, server_default="0"),
+    Column("hidden_above", Integer, nullable=False, default=0, server_default="0"),
+    Column("parent_id", Id),
 )
 # The columns whose title is exactly a query, best boost first (migration 0019_search): the top
 # of a page of column matches without visiting every column that matches.

@@ -31,20 +31,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 _DOC = earlier_migration("0012_search_doc")
-_COLUMNS = f"{_DOC._DOC_COLUMNS}, team_set"
+# The columns copied from the resource row as they are (a later migration adds to them).
+COPIED = ("team_set",)
 
 ADD_COLUMN = "ALTER TABLE search_doc ADD COLUMN team_set INTEGER NOT NULL DEFAULT 0"
 BACKFILL = """UPDATE search_doc SET team_set = r.team_set FROM resource AS r
     WHERE r.pk = search_doc.pk AND r.team_set <> 0"""
 
 
-def _sqlite_body(verb: str) -> str:
+def sqlite_body(verb: str, copied: Sequence[str]) -> str:
+    """0012_search_doc's trigger body, writing the ``copied`` columns of ``new`` too."""
+    columns = ", ".join([_DOC._DOC_COLUMNS, *copied])
+    values = "".join(f", new.{name}" for name in copied)
     return f"""
-        {verb} INTO search_doc ({_COLUMNS}) VALUES (
+        {verb} INTO search_doc ({columns}) VALUES (
             new.pk, new.workspace_id, new.entity_type, new.published, new.archived, new.stale,
             new.integration_id, json_extract(new.search_metadata, '$.database'),
             json_extract(new.search_metadata, '$.schema'), {_DOC._BOOST.format(r="new")}, '',
-            {_DOC._camel_lower("new.title")}, {_DOC._camel_lower("new.title_full")}, new.team_set);
+            {_DOC._camel_lower("new.title")}, {_DOC._camel_lower("new.title_full")}{values});
         UPDATE search_doc SET title_words = {_DOC._framed(_DOC._spaced("title_words"))},
             path_words = {_DOC._framed(_DOC._spaced("path_words"))},
             title_key = replace({_DOC._spaced("title_words")}, ' ', '')
@@ -52,14 +56,14 @@ def _sqlite_body(verb: str) -> str:
     """
 
 
-_SQLITE_DROP = ["DROP TRIGGER IF EXISTS search_doc_update", "DROP TRIGGER IF EXISTS search_doc_insert"]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS search_doc_update", "DROP TRIGGER IF EXISTS search_doc_insert"]
 
 SQLITE_UP = [
-    *_SQLITE_DROP,
+    *SQLITE_DROP,
     ADD_COLUMN,
-    f"CREATE TRIGGER search_doc_insert AFTER INSERT ON resource BEGIN {_sqlite_body('INSERT')} END",
+    f"CREATE TRIGGER search_doc_insert AFTER INSERT ON resource BEGIN {sqlite_body('INSERT', COPIED)} END",
     f"""CREATE TRIGGER search_doc_update AFTER UPDATE OF {_DOC._SOURCE_COLUMNS}, team_set ON resource
-    BEGIN {_sqlite_body("INSERT OR REPLACE")} END""",
+    BEGIN {sqlite_body("INSERT OR REPLACE", COPIED)} END""",
     BACKFILL,
 ]
 
@@ -72,10 +76,14 @@ def _sqlite_down() -> list[str]:
         if s.startswith(("CREATE TRIGGER search_doc_insert", "CREATE TRIGGER search_doc_update"))
     ]
     assert len(first) == 2
-    return [*_SQLITE_DROP, "ALTER TABLE search_doc DROP COLUMN team_set", *first]
+    return [*SQLITE_DROP, "ALTER TABLE search_doc DROP COLUMN team_set", *first]
 
 
-def _sync_function(columns: str, values: str, updates: str) -> str:
+def sync_function(copied: Sequence[str]) -> str:
+    """0012_search_doc's ``cairn_search_doc_sync()``, writing the ``copied`` columns too."""
+    columns = ", ".join([_DOC._DOC_COLUMNS, *copied])
+    values = "".join(f", r.{name}" for name in copied)
+    updates = "".join(f", {name} = EXCLUDED.{name}" for name in copied)
     return f"""CREATE OR REPLACE FUNCTION cairn_search_doc_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO search_doc ({columns})
@@ -95,7 +103,7 @@ def _sync_function(columns: str, values: str, updates: str) -> str:
 
 POSTGRES_UP = [
     ADD_COLUMN,
-    _sync_function(_COLUMNS, ", r.team_set", ", team_set = EXCLUDED.team_set"),
+    sync_function(COPIED),
     BACKFILL,
 ]
 
