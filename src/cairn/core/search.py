@@ -235,8 +235,10 @@ class _PathGuard:
         if not mask or not visibility.has_flagged(conn, principal):
             return None  # no resource of the workspace has an ancestor hidden from this caller
         own = None if by_path else index.matches(plan.terms, fields=_OWN_FIELDS, pk=D.pk)
-        found = index.hits(plan.terms).subquery("found")
-        # The documents carry the flags and the parent (0022_search_doc_ancestry): no resource row.
+        # Only the matches that need their path (all of them under a path filter) are read; the
+        # documents carry the flags and the parent (0022_search_doc_ancestry): no resource row.
+        by_path_alone = index.hits_beyond(plan.terms, _OWN_FIELDS) if own is not None else None
+        found = (index.hits(plan.terms) if by_path_alone is None else by_path_alone).subquery("found")
         flagged = D.hidden_above.op("&")(mask) != 0
         candidates = (
             select(D.parent_id)
@@ -244,8 +246,6 @@ class _PathGuard:
             .select_from(found.join(search_doc, D.pk == found.c.pk))
             .where(base, flagged, D.parent_id.is_not(None))
         )
-        if own is not None:
-            candidates = candidates.where(~own)
         hidden = visibility.hidden_paths(conn, principal, list(conn.execute(candidates).scalars()))
         if not hidden:
             return None

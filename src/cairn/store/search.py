@@ -77,6 +77,11 @@ class TextIndex(Protocol):
         every match. The "columns" lane may also yield other resources (the caller filters)."""
         ...
 
+    def hits_beyond(self, terms: Sequence[Term], fields: Sequence[Field]) -> Select[tuple[int]]:
+        """The keys of the resources holding every term, but not every term within ``fields``
+        (what matches only through the other fields), worked out inside the index."""
+        ...
+
     def frequencies(self, conn: Connection, words: Sequence[str]) -> dict[str, int]:
         """Of ``words``, those the index holds, each with the number of resources holding it
         (counted up to ``FREQUENCY_CAP``, the same on both backends)."""
@@ -149,9 +154,18 @@ class Fts5Index:
     def hits(
         self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
     ) -> Select[tuple[int]]:
+        return self._matching(self.expression(terms, fields), lane)
+
+    def hits_beyond(self, terms: Sequence[Term], fields: Sequence[Field]) -> Select[tuple[int]]:
+        # FTS5's binary NOT: the row lists are merged inside the index, no row is looked up.
+        every = self.expression(terms, ALL_FIELDS)
+        return self._matching(f"({every}) NOT {self.expression(terms, fields)}", "all")
+
+    @staticmethod
+    def _matching(expression: str, lane: Lane) -> Select[tuple[int]]:
         fts = _FTS_ENTITIES if lane == "entities" else _FTS
         # Anonymous binds keep the statement's shape (and SQLAlchemy's compiled cache) stable.
-        match = literal_column(fts.name).op("MATCH")(literal(self.expression(terms, fields)))
+        match = literal_column(fts.name).op("MATCH")(literal(expression))
         return select(fts.c.rowid.label("pk")).where(match)
 
 
@@ -205,10 +219,19 @@ class TsvectorIndex:
     def holds(self, terms: Sequence[Term], pk: ColumnElement[Any]) -> ColumnElement[bool]:
         return exists(self.hits(terms).where(resource_search.c.resource_pk == pk))
 
+    def hits_beyond(self, terms: Sequence[Term], fields: Sequence[Field]) -> Select[tuple[int]]:
+        # The weighted lexemes of ``fields`` negated: the GIN index finds the rows by the first part.
+        every, within = self.expression(terms, ALL_FIELDS), self.expression(terms, fields)
+        return self._matching(f"({every}) & !({within})", "all")
+
     def hits(
         self, terms: Sequence[Term], *, fields: Sequence[Field] = ALL_FIELDS, lane: Lane = "all"
     ) -> Select[tuple[int]]:
-        query = func.to_tsquery("simple", literal(self.expression(terms, fields)))
+        return self._matching(self.expression(terms, fields), lane)
+
+    @staticmethod
+    def _matching(expression: str, lane: Lane) -> Select[tuple[int]]:
+        query = func.to_tsquery("simple", literal(expression))
         S = resource_search.c
         found = select(S.resource_pk.label("pk")).where(S.vector.bool_op("@@")(query))
         if lane == "entities":
