@@ -17,7 +17,9 @@ the guard reads the narrow documents alone.
 - PostgreSQL: ``cairn_search_doc_sync()`` (statement triggers on every insert and update of
   ``resource``) writes them too.
 
-Existing documents are filled from their resources.
+Existing documents are filled from their resources, and the table's statistics refreshed: without
+them PostgreSQL planned the guard's candidates as a probe of the text index per flagged
+document (100k resources, editor, "customer": 136 -> 67 ms with them).
 """
 
 from collections.abc import Sequence
@@ -58,6 +60,7 @@ SQLITE_UP = [
         UPDATE search_doc SET {", ".join(f"{name} = new.{name}" for name in COPIED)} WHERE pk = new.pk;
     END""",
     BACKFILL,
+    "ANALYZE search_doc",
 ]
 
 
@@ -68,7 +71,7 @@ def _sqlite_down() -> list[str]:
     return ["DROP TRIGGER IF EXISTS search_doc_scope", *_BEFORE.SQLITE_DROP, *DROP_COLUMNS, *before]
 
 
-POSTGRES_UP = [*ADD_COLUMNS, _BEFORE.sync_function(COPIED), BACKFILL]
+POSTGRES_UP = [*ADD_COLUMNS, _BEFORE.sync_function(COPIED), BACKFILL, "ANALYZE search_doc"]
 POSTGRES_DOWN = [_BEFORE.sync_function(_BEFORE.COPIED), *DROP_COLUMNS]
 
 
