@@ -280,6 +280,10 @@ class SearchService:
                 # costs more than they save, and a server busy with other requests has no idle
                 # cores for them (1M, load 3: one word 192 -> 144 ms, typo 280 -> 242 ms).
                 conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+                # psycopg prepares a statement on the server after five runs, and PostgreSQL then
+                # tries a generic plan, blind to the query's words and the caller's ancestry ids:
+                # a non-admin's search went 200 -> 1,700 ms from its eleventh run (100k resources).
+                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             by_path = bool(query.database or query.schema_)
             guards: dict[_Plan, _PathGuard | None] = {}
 
