@@ -129,6 +129,11 @@ def test_openlineage_client_against_a_live_server(store: Store, admin: Principal
             assert no_job.json()["fields"] == {"body.job": ["a RunEvent needs a job"]}
             bad_state = http.post("/api/v1/lineage", json={**batch[0], "eventType": "DONE"})
             assert bad_state.status_code == 400
+            # No backend stores a NUL character (PostgreSQL refuses it): a 400 naming the field.
+            nul_job = {**batch[0]["job"], "name": "etl\x00daily"}
+            nul = http.post("/api/v1/lineage", json={**batch[0], "job": nul_job})
+            assert nul.status_code == 400, nul.text
+            assert any("job.name" in f for f in nul.json()["fields"])
             as_viewer = {"Authorization": f"Bearer {viewer.token}"}
             denied = http.post("/api/v1/lineage", json=batch[0], headers=as_viewer)
             assert denied.status_code == 403

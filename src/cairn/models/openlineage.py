@@ -10,14 +10,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from cairn.models.common import JsonObject, ShortText, Text
+from cairn.models.common import JsonObject, ShortText, Text, check_text
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_BATCH = 5000
 
-Name = Annotated[str, Field(min_length=1, max_length=1000)]
+# Namespaces and names become resource titles and databuilder ids: storable on every backend.
+Name = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(check_text)]
 
 
 class _Facet(BaseModel):
@@ -45,7 +46,7 @@ class ColumnLineageField(_Facet):
 
 
 class ColumnLineageFacet(_Facet):
-    fields: dict[str, ColumnLineageField] = Field(default_factory=dict)
+    fields: dict[Name, ColumnLineageField] = Field(default_factory=dict)
 
 
 class DocumentationFacet(_Facet):

@@ -1,7 +1,7 @@
 """search documents carry their resource's team set, so a search tests teams without a lookup
 
 Revision ID: 0021_search_doc_team_set
-Revises: 0022_entity_documents
+Revises: 0021_entity_titles
 
 The visibility rule tests a row's ``team_set`` (0017_trust_team_sets). ``search_doc`` had no
 such column, so for every match of an editor's, viewer's or guest's search the rule looked the
@@ -25,7 +25,7 @@ from alembic import op
 from cairn.store.migrate import earlier_migration
 
 revision: str = "0021_search_doc_team_set"
-down_revision: str | None = "0022_entity_documents"
+down_revision: str | None = "0021_entity_titles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

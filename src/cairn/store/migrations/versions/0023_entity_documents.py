@@ -1,7 +1,7 @@
 """search: the non-columns' documents whole, in an index of their own (SQLite)
 
-Revision ID: 0022_entity_documents
-Revises: 0021_entity_titles
+Revision ID: 0023_entity_documents
+Revises: 0022_search_doc_ancestry
 
 A search counts, facets and ranks its non-column matches from their documents (core/search.py).
 Those rows are one in ten of ``search_doc``, spread over all of it: a common word's few
@@ -16,14 +16,16 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_entity_documents"
-down_revision: str | None = "0021_entity_titles"
+revision: str = "0023_entity_documents"
+down_revision: str | None = "0022_search_doc_ancestry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# With what every caller's visibility rule and the path guard read (0021_search_doc_team_set,
+# 0022_search_doc_ancestry), so that a viewer's search reads the index alone too.
 COLUMNS = (
-    "pk, workspace_id, archived, stale, published, entity_type, integration_id, database, schema, "
-    "boost, title_key, title_words, path_words"
+    "pk, workspace_id, archived, stale, published, team_set, hidden_above, parent_id, entity_type, "
+    "integration_id, database, schema, boost, title_key, title_words, path_words"
 )
 
 
