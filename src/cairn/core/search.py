@@ -38,7 +38,6 @@ from string import ascii_lowercase, digits
 from typing import Any, get_args
 
 from sqlalchemy import ColumnElement, Connection, FromClause, and_, case, func, literal_column, or_, select
-from sqlalchemy.exc import OperationalError
 
 from cairn.core import extras, visibility
 from cairn.core.hierarchy import canonical_type
@@ -54,9 +53,8 @@ from cairn.models.search import (
     SearchResult,
     Tier,
 )
-from cairn.store import Store
+from cairn.store import Store, deferred_indexes
 from cairn.store import resources as repo
-from cairn.store.resources import names_missing_index
 from cairn.store.schema import catalog_user, integration, resource, resource_member, search_doc, tag
 from cairn.store.search import Field, Lane, Term, TextIndex, text_index
 
@@ -82,10 +80,15 @@ COLUMN_SCALE = 6.5
 LOWEST_TIER: Tier = TIER_NAMES[0]
 # The non-columns' title keys with what a page of the top two tiers reads (0021_entity_titles).
 ENTITY_TITLE_INDEX = "ix_search_doc_entity_title"
-# The non-columns' documents whole, in pk order (0023_entity_documents): see _documents_index.
+# The non-columns' documents whole, in pk order (0023_entity_documents, SQLite): a common word's
+# non-column matches sit a page each all over search_doc, more than the page cache keeps; this
+# index is a tenth of its size and stays cached.
 ENTITY_DOCUMENTS_INDEX = "ix_search_doc_entity_documents"
 # Below this many non-column matches, ranking them all costs less than ranking the titled first.
 TITLE_RANKED_MIN_MATCHES = 2000
+
+# The non-columns, written as a literal so that SQLite sees the partial indexes' own condition.
+_NON_COLUMN = D.entity_type != literal_column("'column'")
 
 _RUN = re.compile(r"[^\W_]+")
 _VARIANT_LETTERS = ascii_lowercase + digits
@@ -127,6 +130,11 @@ def one_edit_variants(word: str) -> list[str]:
 
 def _key(words: Sequence[str]) -> str:
     return "".join(words).translate(_ASCII_LOWER)
+
+
+def _usable(index: str, dropped: frozenset[str]) -> str | None:
+    """``index`` for a statement to name, or None while an import has dropped it."""
+    return None if index in dropped else index
 
 
 def _successor(key: str) -> str | None:
@@ -284,6 +292,9 @@ class SearchService:
                 # tries a generic plan, blind to the query's words and the caller's ancestry ids:
                 # a non-admin's search went 200 -> 1,700 ms from its eleventh run (100k resources).
                 conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            # The indexes the statements may name: not those an import has dropped for now
+            # (SQLite, store/deferred_indexes.py; a statement naming one would fail).
+            dropped = frozenset(deferred_indexes.pending(conn))
             by_path = bool(query.database or query.schema_)
             guards: dict[_Plan, _PathGuard | None] = {}
 
@@ -296,7 +307,7 @@ class SearchService:
                 guard = guard_of(plan)
                 return base if guard is None else and_(base, guard.condition())
 
-            counted = self._count(conn, principal, plan, scope(plan), lanes)
+            counted = self._count(conn, principal, plan, scope(plan), lanes, dropped)
             if counted.total == 0 and any(self._fuzzable(w) for w in words):
                 variants = self._terms(words, fuzzy=True)
                 known = self.index.frequencies(conn, sorted({a for t in variants for a in t.alternatives}))
@@ -306,13 +317,15 @@ class SearchService:
                 corrected = self._corrected(words, variants, known)
                 if corrected is not None:
                     plan = _Plan(self._terms(corrected, fuzzy=False), _key(corrected), True)
-                    counted = self._count(conn, principal, plan, scope(plan), lanes)
+                    counted = self._count(conn, principal, plan, scope(plan), lanes, dropped)
                 if counted.total == 0 and (terms := self._narrowed(variants, known)) is not None:
                     plan = _Plan(terms, _key(words), True, variants=True)
-                    counted = self._count(conn, principal, plan, scope(plan), lanes)
+                    counted = self._count(conn, principal, plan, scope(plan), lanes, dropped)
             total_pages = check_page(paging, counted.total)
             hits = (
-                self._page(conn, principal, plan, scope(plan), lanes, paging, counted, guard_of(plan))
+                self._page(
+                    conn, principal, plan, scope(plan), lanes, paging, counted, dropped, guard_of(plan)
+                )
                 if counted.total
                 else []
             )
@@ -477,6 +490,7 @@ class SearchService:
         lanes: _Lanes,
         paging: PageRequest,
         counted: _Counted,
+        dropped: frozenset[str],
         guard: _PathGuard | None = None,
     ) -> list[SearchHit]:
         """One page of the whole ranking (score, then shorter titles, then pk), merged from the
@@ -486,9 +500,10 @@ class SearchService:
         under_hidden = None if guard is None else guard.under
         order: list[Any] = []
         if lanes.entities:
-            # A literal, so that SQLite sees the partial indexes' own condition.
-            non_columns = and_(where, D.entity_type != literal_column("'column'"))
-            order = self._best_non_columns(conn, plan, non_columns, need, counted.non_columns, under_hidden)
+            non_columns = and_(where, _NON_COLUMN)
+            order = self._best_non_columns(
+                conn, plan, non_columns, need, counted.non_columns, under_hidden, dropped
+            )
         # Every column scores below one tier (COLUMN_SCALE): when the best non-columns fill the
         # page and all reach a tier, no column can be on it.
         settled = len(order) == need and order[-1].score >= TIER_WEIGHT
@@ -520,6 +535,7 @@ class SearchService:
         need: int,
         matches: int,
         under_hidden: ColumnElement[bool] | None,
+        dropped: frozenset[str],
     ) -> list[_Ranked]:
         """The ``need`` best non-column matches, best first.
 
@@ -527,17 +543,12 @@ class SearchService:
         index of non-column title keys (``_title_led``), then, for a common word, the matches
         in titles (``_title_ranked``). Only when they do not settle the page is every match
         ranked."""
-        try:
-            led = self._title_led(conn, plan, where, need)
-            if led is not None and len(led) < need and matches >= TITLE_RANKED_MIN_MATCHES:
-                led = self._title_ranked(conn, plan, where, need, led, under_hidden)
-        except OperationalError as exc:
-            if not names_missing_index(exc):
-                raise
-            led = None  # an import has dropped them for now: rank every match
+        index = _usable(ENTITY_DOCUMENTS_INDEX, dropped)
+        led = None if ENTITY_TITLE_INDEX in dropped else self._title_led(conn, plan, where, need)
+        if led is not None and len(led) < need and matches >= TITLE_RANKED_MIN_MATCHES:
+            led = self._title_ranked(conn, plan, where, need, led, under_hidden, index)
         if led is not None and len(led) == need:
             return led
-        index = self._documents_index(conn)
         ranked = self._ranked(plan, "entities", where, under_hidden=under_hidden, index=index)
         return [_Ranked.of(row) for row in conn.execute(self._best(ranked, need))]
 
@@ -563,8 +574,6 @@ class SearchService:
         led = (
             select(D.pk, D.entity_type, tier, D.boost, func.length(D.title_key).label("length"))
             .where(
-                # A literal, so that SQLite sees the partial index's own condition.
-                D.entity_type != literal_column("'column'"),
                 title >= plan.key,
                 title < after,
                 func.substr(D.title_key, 1, len(plan.key)) == plan.key,
@@ -583,6 +592,7 @@ class SearchService:
         need: int,
         led: list[_Ranked],
         under_hidden: ColumnElement[bool] | None,
+        index: str | None,
     ) -> list[_Ranked] | None:
         """The ``need`` best non-columns when ``led`` (every match of the top two tiers, too few)
         and the matches in titles make that many of tier ``title`` or better; else None.
@@ -597,7 +607,6 @@ class SearchService:
             return None
         titled = self.index.hits(plan.terms, fields=("title",), lane="entities").subquery("found")
         source = titled.join(search_doc, D.pk == titled.c.pk)
-        index = self._documents_index(conn)
         ranked = self._ranked(plan, "entities", where, source=source, under_hidden=under_hidden, index=index)
         found = {o.pk: o for o in led}
         found.update((o.pk, o) for o in (_Ranked.of(row) for row in conn.execute(self._best(ranked, need))))
@@ -642,6 +651,7 @@ class SearchService:
         plan: _Plan,
         where: ColumnElement[bool],
         lanes: _Lanes,
+        dropped: frozenset[str],
     ) -> _Counted:
         """The total and the facet counts over the visible matches, exact up to COUNT_LIMIT.
 
@@ -654,9 +664,8 @@ class SearchService:
         entities = 0
         if lanes.entities:
             bound = self._bound(conn, plan.terms, "entities", limit + 1)
-            # A literal, so that SQLite sees the partial index's own condition.
-            non_columns = and_(where, D.entity_type != literal_column("'column'"))
-            matched = self._visible(plan, "entities", non_columns, bound, index=self._documents_index(conn))
+            index = _usable(ENTITY_DOCUMENTS_INDEX, dropped)
+            matched = self._visible(plan, "entities", and_(where, _NON_COLUMN), bound, index=index)
             entities = self._group(conn, principal, matched, counts, members)
         columns = 0
         # Past the limit already, the columns would change neither the total nor the facets.
@@ -731,18 +740,6 @@ class SearchService:
         if index is not None:
             visible = visible.with_hint(search_doc, f"INDEXED BY {index}", "sqlite")
         return (visible if limit is None else visible.limit(limit)).subquery("visible")
-
-    def _documents_index(self, conn: Connection) -> str | None:
-        """SQLite: the index that holds the non-columns' documents whole, when it is there (an
-        import drops indexes while it runs, ``store/deferred_indexes.py``). Their rows are spread
-        over the whole table, a page each, where the index is a tenth of its size and stays in
-        the page cache. Elsewhere the planner picks indexes itself: None."""
-        if self.store.dialect != "sqlite":
-            return None
-        found = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (ENTITY_DOCUMENTS_INDEX,)
-        )
-        return ENTITY_DOCUMENTS_INDEX if found.first() is not None else None
 
     @staticmethod
     def _group(
